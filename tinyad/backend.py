@@ -1,0 +1,60 @@
+"""Array backends: NumPy on the CPU, CuPy on the GPU.
+
+A tensor's device is the module its array belongs to. CuPy is imported only when a GPU tensor is
+asked for, so ``import tinyad`` stays fast and works on machines without CUDA.
+"""
+import numpy as np
+
+from .errors import DeviceError, DtypeError
+
+FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def cupy():
+    """The CuPy module, or a clear error saying how to get it."""
+    try:
+        import cupy as cp
+    except ImportError as e:
+        raise DeviceError(
+            "device 'cuda' needs CuPy: pip install 'tinyad[cuda12]' or 'tinyad[cuda13]'") from e
+    return cp
+
+
+def device_of(array):
+    """'cuda' for a CuPy array, else 'cpu'."""
+    return "cuda" if type(array).__module__.startswith("cupy") else "cpu"
+
+
+def xp_of(array):
+    """The array module (numpy or cupy) that owns `array`."""
+    return cupy() if device_of(array) == "cuda" else np
+
+
+def to_device(array, device):
+    """Move an array to 'cpu' or 'cuda' (a copy only when the device changes)."""
+    device = normalize_device(device)
+    if device_of(array) == device:
+        return array
+    if device == "cuda":
+        return cupy().asarray(array)
+    return array.get()
+
+
+def normalize_device(device):
+    """Accept 'cpu', 'cuda', 'cuda:0' (and 'gpu'); reject anything else."""
+    name = str(device).split(":")[0].lower()
+    if name == "gpu":
+        name = "cuda"
+    if name not in ("cpu", "cuda"):
+        raise DeviceError(f"unknown device {device!r}: use 'cpu' or 'cuda'")
+    return name
+
+
+def check_dtype(dtype):
+    """Allow float32/float64 (differentiable), integers and bool (no gradients); reject the rest."""
+    dtype = np.dtype(dtype)
+    if dtype in FLOATS or dtype.kind in "iub":
+        return dtype
+    raise DtypeError(
+        f"unsupported dtype {dtype}: tinyad computes in float32 or float64 "
+        "(integer and bool tensors are allowed where no gradient is asked for)")

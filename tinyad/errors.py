@@ -1,0 +1,26 @@
+"""Errors that name the operation, the shapes and the rule that failed.
+
+Each class also derives from the built-in exception a NumPy or PyTorch user would catch, so
+``except ValueError`` still works for a shape mismatch.
+"""
+
+
+class ShapeError(ValueError):
+    """Shapes that no rule of the operation accepts (broadcasting, matmul, reshape...)."""
+
+
+class DtypeError(TypeError):
+    """A dtype tinyad does not handle, or an integer tensor where a gradient is asked for."""
+
+
+class DeviceError(RuntimeError):
+    """Tensors on different devices (CPU and GPU) meeting in one operation."""
+
+
+class GradError(RuntimeError):
+    """Misuse of reverse mode: freed graph, non-scalar output without a seed, nothing to differentiate."""
+
+
+def shapes(*xs):
+    """'(2, 3), (3,)': the shapes of tensors or arrays, for messages."""
+    return ", ".join(str(tuple(x.shape)) for x in xs)

@@ -1,0 +1,127 @@
+"""gradcheck: both modes against central differences, against each other, and to second order.
+
+For f: R^n -> R^m (in float64), with e_k the k-th unit vector:
+
+    numeric column k of J  =  (f(x + h e_k) - f(x - h e_k)) / 2h        error O(h²)
+    jacrev(f)(x) == numeric == jacfwd(f)(x)                             reverse, forward
+    <u, J v> (one JVP) == <Jᵀ u, v> (one VJP)                           the dot-product test
+
+``order=2`` repeats the check on x ↦ Jᵀ u (the VJP, differentiated by reverse and forward mode)
+and on x ↦ J v (the JVP, likewise): every pairing of the two modes to second order.
+"""
+import numpy as np
+
+from . import tape
+from .ops import concatenate, lift, reshape
+from .tensor import Tensor
+from .transforms import jacfwd, jacrev, jvp, vjp
+
+
+def gradcheck(f, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, order=1, seed=0):
+    """True if f's derivatives pass; else AssertionError naming the input, index and values.
+    Float inputs are checked (in float64); other inputs (labels, indices) are passed through."""
+    args = [_float64(x) for x in inputs]
+    wrt = tuple(i for i, x in enumerate(args) if isinstance(x, Tensor) and x.dtype.kind == "f")
+    if not wrt:
+        raise ValueError("gradcheck: no float input to check")
+    rng = np.random.default_rng(seed)
+    for i in wrt:
+        numeric = _numeric_jacobian(f, args, i, eps)
+        for mode, jac in (("reverse", jacrev), ("forward", jacfwd)):
+            analytic = _matrix(jac(f, argnums=i)(*args), numeric.shape)
+            _compare(analytic, numeric, f"{mode}-mode d out / d input {i}", args[i].shape,
+                     atol, rtol)
+    _dot_product_test(f, args, wrt, rng, atol, rtol)
+    if order >= 2:
+        u, vs = _random_directions(f, args, wrt, rng)
+        gradcheck(_vjp_as_function(f, args, wrt, u), *args, eps=eps, atol=atol, rtol=rtol,
+                  order=order - 1, seed=seed + 1)
+        gradcheck(_jvp_as_function(f, args, wrt, vs), *args, eps=eps, atol=atol, rtol=rtol,
+                  order=order - 1, seed=seed + 1)
+    return True
+
+
+def _float64(x):
+    if isinstance(x, (Tensor, np.ndarray, float, list)):
+        x = lift(x)
+        return Tensor(x.numpy().astype(np.float64)) if x.dtype.kind == "f" else x
+    return x
+
+
+def _call(f, args):
+    with tape.no_grad():
+        return f(*args).numpy().astype(np.float64)
+
+
+def _numeric_jacobian(f, args, i, eps):
+    """(m, n) central differences of f's outputs by input i's elements."""
+    x = args[i].numpy()
+    cols = []
+    for k in range(x.size):
+        step = np.zeros(x.size)
+        step[k] = eps
+        step = step.reshape(x.shape)
+        plus = _call(f, args[:i] + [Tensor(x + step)] + args[i + 1:])
+        minus = _call(f, args[:i] + [Tensor(x - step)] + args[i + 1:])
+        cols.append(((plus - minus) / (2 * eps)).ravel())
+    return np.stack(cols, axis=1)
+
+
+def _matrix(jac, shape):
+    return jac.numpy().reshape(shape)
+
+
+def _compare(analytic, numeric, what, in_shape, atol, rtol):
+    bad = np.abs(analytic - numeric) > atol + rtol * np.abs(numeric)
+    if bad.any():
+        o, k = np.argwhere(bad)[0]
+        index = np.unravel_index(k, in_shape) if in_shape else ()
+        raise AssertionError(f"gradcheck: {what}: output element {o}, input index "
+                             f"{tuple(int(j) for j in index)}: analytic {analytic[o, k]:.8g}, "
+                             f"numeric {numeric[o, k]:.8g} ({int(bad.sum())} of {bad.size} "
+                             "entries differ)")
+
+
+def _random_directions(f, args, wrt, rng):
+    out_shape = _call(f, args).shape
+    u = Tensor(rng.standard_normal(out_shape))
+    vs = [Tensor(rng.standard_normal(args[i].shape)) for i in wrt]
+    return u, vs
+
+
+def _dot_product_test(f, args, wrt, rng, atol, rtol):
+    """<u, J v> from one forward pass equals <Jᵀ u, v> from one backward pass."""
+    u, vs = _random_directions(f, args, wrt, rng)
+    _, jv = jvp(_restrict(f, args, wrt), [args[i] for i in wrt], vs)
+    _, pullback = vjp(_restrict(f, args, wrt), *[args[i] for i in wrt])
+    jtu = pullback(u)
+    left = float(np.sum(u.numpy() * jv.numpy()))
+    right = float(sum(np.sum(g.numpy() * v.numpy()) for g, v in zip(jtu, vs)))
+    if abs(left - right) > atol + rtol * abs(right):
+        raise AssertionError(f"gradcheck: dot-product test <u, J v> = {left:.10g} but "
+                             f"<J^T u, v> = {right:.10g} (inputs {list(wrt)})")
+
+
+def _restrict(f, args, wrt):
+    """f as a function of the inputs at `wrt` only."""
+    def g(*xs):
+        full = list(args)
+        for i, x in zip(wrt, xs):
+            full[i] = x
+        return f(*full)
+    return g
+
+
+def _vjp_as_function(f, args, wrt, u):
+    """x ↦ Jᵀ u, flattened: its derivatives are second derivatives of f."""
+    def g(*full):
+        _, pullback = vjp(_restrict(f, full, wrt), *[full[i] for i in wrt])
+        return concatenate([reshape(c, -1) for c in pullback(u)])
+    return g
+
+
+def _jvp_as_function(f, args, wrt, vs):
+    """x ↦ J v: differentiating it is forward-over-forward and reverse-over-forward."""
+    def g(*full):
+        return jvp(_restrict(f, full, wrt), [full[i] for i in wrt], vs)[1]
+    return g

@@ -1,0 +1,141 @@
+"""The table of primitives: each one's computation, JVP rule and VJP rule side by side.
+
+Everything else in tinyad (subtraction, division, mean, softmax, cross-entropy, convolution...) is
+composed from these. Rules receive Tensors and use tinyad operations, so they can be
+differentiated again. Notation: ``out = f(x, y)``; ``t`` a tangent, ``g`` a cotangent.
+
+Elementwise primitives give their partial derivatives once, ``d_i(out, *args) = ∂out/∂arg_i``;
+both rules follow from it: ``jvp_i = t * d_i`` and ``vjp_i = g * d_i`` (broadcast inputs are
+summed back to their shape by the tape's one ``unbroadcast`` step). Masks such as ``x > 0`` are
+constants: their own derivative is zero almost everywhere.
+"""
+import numpy as np
+
+from . import ops
+from .primitive import LINEAR, Primitive
+from .tensor import Tensor
+
+
+BROADCAST = "broadcasting: aligned from the right, each axis pair must be equal or contain a 1"
+
+
+def elementwise(name, impl, *partials):
+    """A primitive applied elementwise, from its partial derivatives ``d_i(out, *args)``."""
+    rules = tuple(_times(d) for d in partials)
+    return Primitive(name, impl, jvp=rules, vjp=rules, rule=BROADCAST)
+
+
+def _times(d):
+    return lambda t, out, *args, **params: t * d(out, *args, **params)
+
+
+def const(array):
+    """A constant tensor (no tangent, no gradient) from a raw array."""
+    return Tensor(array)
+
+
+def mask(cond, like):
+    """1.0 where `cond`, else 0.0, in the dtype of `like`: the derivative of a selection."""
+    return const(cond.astype(like.dtype))
+
+
+# --- arithmetic -----------------------------------------------------------------------------
+add = Primitive("add", np.add, jvp=LINEAR, rule=BROADCAST,
+                vjp=(lambda g, out, x, y: g,
+                     lambda g, out, x, y: g))
+neg = Primitive("neg", np.negative, jvp=LINEAR,
+                vjp=(lambda g, out, x: -g,))
+mul = elementwise("mul", np.multiply,
+                  lambda out, x, y: y,
+                  lambda out, x, y: x)
+power = elementwise("power", np.power,
+                    lambda out, x, y: y * x ** (y - 1),
+                    lambda out, x, y: out * ops.log(x))
+maximum = elementwise("maximum", np.maximum,
+                      lambda out, x, y: mask((x.data > y.data) + 0.5 * (x.data == y.data), out),
+                      lambda out, x, y: mask((y.data > x.data) + 0.5 * (x.data == y.data), out))
+select = elementwise("select", lambda x, y, cond: _xp(x).where(cond, x, y),
+                     lambda out, x, y, cond: mask(cond, out),
+                     lambda out, x, y, cond: mask(~cond, out))
+identity = Primitive("identity", lambda x: x, jvp=LINEAR,      # a fresh variable for ``grad``
+                     vjp=(lambda g, out, x: g,))
+astype = Primitive("astype", lambda x, dtype: x.astype(dtype), jvp=LINEAR,
+                   vjp=(lambda g, out, x, dtype: ops.astype(g, x.dtype),))
+
+# --- elementwise functions --------------------------------------------------------------------
+exp = elementwise("exp", np.exp, lambda out, x: out)
+log = elementwise("log", np.log, lambda out, x: 1 / x)
+sqrt = elementwise("sqrt", np.sqrt, lambda out, x: 0.5 / out)
+abs = elementwise("abs", np.abs, lambda out, x: const(_xp(out.data).sign(x.data)))
+sin = elementwise("sin", np.sin, lambda out, x: ops.cos(x))
+cos = elementwise("cos", np.cos, lambda out, x: -ops.sin(x))
+tanh = elementwise("tanh", np.tanh, lambda out, x: 1 - out * out)
+sigmoid = elementwise("sigmoid", lambda x: 0.5 * np.tanh(0.5 * x) + 0.5,   # no overflow
+                      lambda out, x: out * (1 - out))
+relu = elementwise("relu", lambda x: np.maximum(x, 0), lambda out, x: mask(x.data > 0, out))
+
+# --- linear algebra ---------------------------------------------------------------------------
+matmul = Primitive("matmul", np.matmul,                     # x (..., n, k) @ y (..., k, m)
+                   rule="x.shape[-1] must equal y.shape[-2]; leading (batch) axes broadcast",
+                   jvp=(lambda t, out, x, y: t @ y,
+                        lambda t, out, x, y: x @ t),
+                   vjp=(lambda g, out, x, y: g @ ops.swap_last(y),
+                        lambda g, out, x, y: ops.swap_last(x) @ g))
+
+# --- reductions -------------------------------------------------------------------------------
+sum = Primitive("sum", lambda x, axis, keepdims: x.sum(axis=axis, keepdims=keepdims), jvp=LINEAR,
+                vjp=(lambda g, out, x, axis, keepdims: ops.expand_to(g, x.shape, axis),))
+max = Primitive("max", lambda x, axis, keepdims: x.max(axis=axis, keepdims=keepdims),
+                jvp=(lambda t, out, x, axis, keepdims:
+                     ops.sum(t * ops.argmax_mask(x, out, axis), axis, keepdims),),
+                vjp=(lambda g, out, x, axis, keepdims:
+                     ops.expand_to(g, x.shape, axis) * ops.argmax_mask(x, out, axis),))
+
+# --- shape and indexing (all linear) ----------------------------------------------------------
+reshape = Primitive("reshape", lambda x, shape: x.reshape(shape), jvp=LINEAR,
+                    rule="the new shape must hold as many elements as the old",
+                    vjp=(lambda g, out, x, shape: ops.reshape(g, x.shape),))
+transpose = Primitive("transpose", lambda x, axes: x.transpose(axes), jvp=LINEAR,
+                      rule="axes must be a permutation of the input's axes",
+                      vjp=(lambda g, out, x, axes: ops.transpose(g, *np.argsort(axes)),))
+broadcast_to = Primitive("broadcast_to", lambda x, shape: _xp(x).broadcast_to(x, shape),
+                         jvp=LINEAR, rule=BROADCAST,
+                         vjp=(lambda g, out, x, shape: ops.unbroadcast(g, x.shape),))
+getitem = Primitive("getitem", lambda x, index: x[index], jvp=LINEAR,
+                    vjp=(lambda g, out, x, index: ops.scatter_add(g, index, x.shape),))
+scatter_add = Primitive("scatter_add",                      # zeros(shape) with g added at index
+                        lambda g, index, shape: _scatter_add(g, index, shape), jvp=LINEAR,
+                        vjp=(lambda c, out, g, index, shape: ops.getitem(c, index),))
+concatenate = Primitive("concatenate", lambda *xs, axis: _xp(xs[0]).concatenate(xs, axis),
+                        jvp=LINEAR, rule="every axis but the joined one must be equal",
+                        vjp=lambda i, g, out, *xs, axis: ops.getitem(g, _piece(xs, i, axis)))
+
+
+def _xp(array):
+    from .backend import xp_of
+    return xp_of(array)
+
+
+def _scatter_add(g, index, shape):
+    xp = _xp(g)
+    out = xp.zeros(shape, dtype=g.dtype)
+    if _is_basic(index):
+        out[index] = g                       # a basic index never repeats a position
+    elif xp is np:
+        np.add.at(out, index, g)             # an integer array may: repeats add up
+    else:
+        import cupyx
+        cupyx.scatter_add(out, index, g)
+    return out
+
+
+def _is_basic(index):
+    index = index if isinstance(index, tuple) else (index,)
+    return all(i is None or i is Ellipsis or isinstance(i, (int, np.integer, slice)) for i in index)
+
+
+def _piece(xs, i, axis):
+    """The index of input i's block in concatenate's output."""
+    start = int(np.sum([x.shape[axis] for x in xs[:i]], dtype=int))
+    axis = axis % xs[0].ndim
+    return (slice(None),) * axis + (slice(start, start + xs[i].shape[axis]),)

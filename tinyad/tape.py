@@ -1,0 +1,207 @@
+"""Reverse mode: the tape, and the backward pass that reads it from the end.
+
+When a primitive runs on an input that requires a gradient, ``apply`` attaches a ``Node`` to the
+output: the primitive, its inputs (the values its VJP rules need) and its parameters. Nodes are
+numbered as they are created, so the numbers form a Wengert list: every node's inputs were made
+before it. The backward pass therefore needs no recursion: collect the nodes reachable from the
+output, sort them by number, newest first, and visit each exactly once, after every node that
+consumed its output has passed its cotangent down:
+
+    grads[out] = seed
+    for node in reversed(topological order):
+        for each input x_i that requires a gradient:
+            grads[x_i] += unbroadcast(vjp_i(grads[node's output], ...), x_i.shape)
+"""
+import itertools
+from contextlib import contextmanager
+
+from .errors import GradError, ShapeError, shapes
+
+_state = {"record": True}
+_counter = itertools.count()
+
+
+def recording():
+    """True while operations are written to the tape (outside ``no_grad``)."""
+    return _state["record"]
+
+
+@contextmanager
+def _recording(flag):
+    old = _state["record"]
+    _state["record"] = flag
+    try:
+        yield
+    finally:
+        _state["record"] = old
+
+
+def no_grad():
+    """``with ad.no_grad(): ...`` runs operations without recording them."""
+    return _recording(False)
+
+
+def enable_grad():
+    """Record again inside a ``no_grad`` block."""
+    return _recording(True)
+
+
+def is_grad_enabled():
+    return recording()
+
+
+class Node:
+    """One recorded primitive application: ``out = prim(*inputs, **params)``."""
+    __slots__ = ("prim", "inputs", "params", "index", "shapes")
+
+    def __init__(self, prim, inputs, params):
+        self.prim, self.inputs, self.params = prim, inputs, params
+        self.index = next(_counter)
+        self.shapes = None            # filled in when the node is freed, for error messages
+
+    def free(self):
+        self.shapes = shapes(*self.inputs)
+        self.inputs = None
+
+    def __repr__(self):
+        return f"<node #{self.index} {self.prim.name}>"
+
+
+def backward(out, gradient=None, retain_graph=False, create_graph=False):
+    """``out.backward(gradient)``: add d<gradient, out>/d leaf to ``leaf.grad`` for every leaf."""
+    seed = _seed(out, gradient, "backward")
+    if not out._requires_grad:
+        raise GradError(f"backward: the tensor of shape {out.shape} does not require a gradient "
+                        "(no input had requires_grad=True, or it was made under no_grad)")
+    grads, leaves = _run([out], [seed], (), retain_graph, create_graph)
+    for key, leaf in leaves.items():
+        g = grads.get(key)
+        if g is None:
+            continue
+        if not create_graph:
+            g = g.detach()
+        leaf.grad = g if leaf.grad is None else _accumulate(leaf.grad, g, create_graph)
+
+
+def _accumulate(old, new, create_graph):
+    if create_graph:
+        return old + new
+    with no_grad():
+        return old + new
+
+
+def grad_of(outputs, inputs, gradients, retain_graph=False, create_graph=None):
+    """The cotangents of `inputs` for cotangents `gradients` of `outputs`, leaving ``.grad`` alone
+    (like ``torch.autograd.grad``). Inputs the outputs do not depend on get zeros.
+
+    ``create_graph=None`` records the backward pass only when something outside `inputs` requires
+    a gradient (an outer ``grad``), so nested transforms stay differentiable and plain ones fast.
+    """
+    seeds = [_seed(o, g, "grad") for o, g in zip(outputs, gradients)]
+    roots = [o for o in outputs if o._requires_grad]
+    seeds = [s for o, s in zip(outputs, seeds) if o._requires_grad]
+    grads, _ = _run(roots, seeds, inputs, retain_graph, create_graph)
+    result = []
+    for x in inputs:
+        g = grads.get(id(x))
+        result.append(g if g is not None else _zeros_like(x))
+    return tuple(result)
+
+
+def _seed(out, gradient, where):
+    from .tensor import Tensor, ones_like
+    if gradient is None:
+        if out.size != 1:
+            raise GradError(f"{where}: output has shape {out.shape}; a gradient can be created "
+                            "implicitly only for a single-element output: pass gradient= (the "
+                            "seed cotangent, same shape as the output)")
+        return ones_like(out.primal)
+    if not isinstance(gradient, Tensor):
+        gradient = Tensor(out._xp.asarray(gradient, dtype=out.dtype))
+    if gradient.shape != out.shape:
+        raise ShapeError(f"{where}: gradient shape {gradient.shape} must equal the output shape "
+                         f"{out.shape}")
+    return gradient
+
+
+def _zeros_like(x):
+    from .tensor import zeros_like
+    return zeros_like(x.primal)
+
+
+def _run(roots, seeds, stops, retain_graph, create_graph):
+    """The backward pass. Returns cotangents by id(tensor) and the leaves reached, by id."""
+    stop_ids = {id(x) for x in stops}
+    order, leaves = _topological_order(roots, stop_ids)
+    if create_graph is None:
+        create_graph = recording() and _outer_tracked(stops, stop_ids, leaves)
+    retain_graph = retain_graph or create_graph   # a recorded backward pass reads the graph
+    grads = {}
+    for r, s in zip(roots, seeds):
+        _add(grads, r, s)
+    with _recording(create_graph):
+        for t in order:
+            g = grads.pop(id(t), None)       # every consumer of t has passed its share down
+            node = t._node
+            if g is not None:
+                for i, x in enumerate(node.inputs):
+                    if x._requires_grad:
+                        gi = node.prim.vjp_rule(i)(g, t, *node.inputs, **node.params)
+                        _add(grads, x, _fit(gi, x))
+            if not retain_graph:
+                node.free()
+    return grads, leaves
+
+
+def outer_tracked(roots, stops):
+    """True when `roots` depend on a tensor that requires a gradient other than `stops` (an outer
+    ``grad`` differentiates through this one), or a stop is itself an outer tensor's function."""
+    stop_ids = {id(x) for x in stops}
+    _, leaves = _topological_order(roots, stop_ids)
+    return _outer_tracked(stops, stop_ids, leaves)
+
+
+def _outer_tracked(stops, stop_ids, leaves):
+    return any(x._node is not None for x in stops) or any(k not in stop_ids for k in leaves)
+
+
+def _topological_order(roots, stop_ids):
+    """Non-leaf tensors reachable from `roots`, newest node first; and the leaves reached."""
+    seen, order, leaves = set(), [], {}
+    stack = list(roots)
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        node = t._node
+        if node is None or id(t) in stop_ids:
+            if t._requires_grad:
+                leaves[id(t)] = t
+            continue
+        if node.inputs is None:
+            raise GradError(
+                f"backward through a freed graph: node #{node.index} '{node.prim.name}' (inputs "
+                f"{node.shapes} -> {t.shape}) was freed by an earlier backward(); pass "
+                "retain_graph=True to the first backward to go through the graph twice")
+        order.append(t)
+        stack.extend(node.inputs)
+    order.sort(key=lambda t: t._node.index, reverse=True)
+    return order, leaves
+
+
+def _add(grads, x, g):
+    key = id(x)
+    old = grads.get(key)
+    grads[key] = g if old is None else old + g
+
+
+def _fit(g, x):
+    """The one step on the gradient path that undoes broadcasting: sum `g` down to x's shape,
+    in x's dtype. d/dx of out = x + b with x (3, 1), b (3, 4) is the row sums of g."""
+    from . import ops
+    if g.shape != x.shape:
+        g = ops.unbroadcast(g, x.shape)
+    if g.dtype != x.dtype:
+        g = ops.astype(g, x.dtype)
+    return g

@@ -1,0 +1,213 @@
+"""The Tensor: an array, and what reverse mode needs to know about it.
+
+A Tensor holds its array in ``_data`` (NumPy on the CPU, CuPy on the GPU). If it was produced by a
+primitive while some input required a gradient, ``_node`` records that application on the tape
+(see tape.py). Every operator and method below is a one-line call into ops.py, which reaches the
+primitive table through ``apply``.
+"""
+import numpy as np
+
+from . import backend
+from .errors import DtypeError
+
+
+class Tensor:
+    __slots__ = ("_data", "_requires_grad", "grad", "_node", "__weakref__")
+    __array_ufunc__ = None      # make NumPy defer: ndarray + Tensor calls Tensor.__radd__
+    _level = -1                 # dual level; plain tensors sit below every level (see dual.py)
+
+    def __init__(self, data, requires_grad=False):
+        self._data = data
+        self._node = None
+        self.grad = None
+        self._requires_grad = False
+        if requires_grad:
+            self.requires_grad = True
+
+    # ---- what the tensor is -------------------------------------------------------------
+    shape = property(lambda self: tuple(self._data.shape))
+    ndim = property(lambda self: self._data.ndim)
+    size = property(lambda self: int(self._data.size))
+    dtype = property(lambda self: self._data.dtype)
+    device = property(lambda self: backend.device_of(self._data))
+    data = property(lambda self: self._data, doc="The raw array (no copy, no gradient).")
+    is_leaf = property(lambda self: self._node is None)
+
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        if flag and self.dtype not in backend.FLOATS:
+            raise DtypeError(
+                f"requires_grad: only float32/float64 tensors can require a gradient, "
+                f"got dtype {self.dtype} with shape {self.shape}")
+        self._requires_grad = bool(flag)
+
+    @property
+    def primal(self):
+        """A plain tensor is its own primal (a dual tensor overrides this)."""
+        return self
+
+    @property
+    def tangent(self):
+        """A plain tensor carries no perturbation: its tangent is zero."""
+        return Tensor(self._xp.zeros_like(self._data))
+
+    @property
+    def _xp(self):
+        return backend.xp_of(self._data)
+
+    def numpy(self):
+        """The values as a NumPy array (copied from the GPU when needed)."""
+        return np.asarray(backend.to_device(self._data, "cpu"))
+
+    def item(self):
+        return self._data.item()
+
+    def tolist(self):
+        return self.numpy().tolist()
+
+    def __len__(self):
+        return len(self._data)
+
+    def __repr__(self):
+        extra = ", requires_grad=True" if self._requires_grad else ""
+        extra += f", device='{self.device}'" if self.device != "cpu" else ""
+        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
+        return f"tensor({body}, dtype={self.dtype}{extra})"
+
+    def __bool__(self):
+        return bool(self._data)
+
+    def __float__(self):
+        return float(self._data)
+
+    __hash__ = object.__hash__   # identity hashing; == is elementwise
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    # ---- leaving the tape -----------------------------------------------------------------
+    def detach(self):
+        """The same values, cut from the tape (no node, no gradient)."""
+        return Tensor(self._data)
+
+    def requires_grad_(self, flag=True):
+        self.requires_grad = flag
+        return self
+
+    def to(self, device):
+        """A copy on `device` ('cpu' or 'cuda'); the same tensor if it is already there."""
+        data = backend.to_device(self._data, device)
+        if data is self._data:
+            return self
+        return Tensor(data, requires_grad=self._requires_grad)
+
+    def astype(self, dtype):
+        return ops.astype(self, dtype)
+
+    def backward(self, gradient=None, retain_graph=False, create_graph=False):
+        """Reverse mode: accumulate d self / d leaf into ``leaf.grad`` for every leaf on the tape."""
+        tape.backward(self, gradient, retain_graph, create_graph)
+
+    # ---- operators ------------------------------------------------------------------------
+    def __add__(self, o): return ops.add(self, o)
+    def __radd__(self, o): return ops.add(o, self)
+    def __sub__(self, o): return ops.sub(self, o)
+    def __rsub__(self, o): return ops.sub(o, self)
+    def __mul__(self, o): return ops.mul(self, o)
+    def __rmul__(self, o): return ops.mul(o, self)
+    def __truediv__(self, o): return ops.div(self, o)
+    def __rtruediv__(self, o): return ops.div(o, self)
+    def __pow__(self, o): return ops.power(self, o)
+    def __rpow__(self, o): return ops.power(o, self)
+    def __matmul__(self, o): return ops.matmul(self, o)
+    def __rmatmul__(self, o): return ops.matmul(o, self)
+    def __neg__(self): return ops.neg(self)
+    def __pos__(self): return self
+    def __abs__(self): return ops.abs(self)
+    def __getitem__(self, index): return ops.getitem(self, index)
+    def __lt__(self, o): return ops.compare("less", self, o)
+    def __le__(self, o): return ops.compare("less_equal", self, o)
+    def __gt__(self, o): return ops.compare("greater", self, o)
+    def __ge__(self, o): return ops.compare("greater_equal", self, o)
+    def __eq__(self, o): return ops.compare("equal", self, o)
+    def __ne__(self, o): return ops.compare("not_equal", self, o)
+
+    # ---- methods --------------------------------------------------------------------------
+    def exp(self): return ops.exp(self)
+    def log(self): return ops.log(self)
+    def sqrt(self): return ops.sqrt(self)
+    def abs(self): return ops.abs(self)
+    def tanh(self): return ops.tanh(self)
+    def sigmoid(self): return ops.sigmoid(self)
+    def relu(self): return ops.relu(self)
+    def sin(self): return ops.sin(self)
+    def cos(self): return ops.cos(self)
+    def sum(self, axis=None, keepdims=False): return ops.sum(self, axis, keepdims)
+    def mean(self, axis=None, keepdims=False): return ops.mean(self, axis, keepdims)
+    def max(self, axis=None, keepdims=False): return ops.max(self, axis, keepdims)
+    def reshape(self, *shape): return ops.reshape(self, *shape)
+    def transpose(self, *axes): return ops.transpose(self, *axes)
+    def flatten(self): return ops.reshape(self, -1)
+
+    @property
+    def T(self):
+        return ops.transpose(self)
+
+
+def tensor(data, dtype=None, requires_grad=False, device="cpu"):
+    """Make a tensor. Python floats and float lists become float32, Python ints int64; a NumPy (or
+    CuPy) array keeps its dtype; ``dtype`` overrides. Integer tensors cannot require a gradient."""
+    if isinstance(data, Tensor):
+        data = data._data
+    if dtype is None:
+        dtype = _default_dtype(data)
+    dtype = backend.check_dtype(dtype)
+    device = backend.normalize_device(device)
+    xp = backend.cupy() if device == "cuda" else np
+    if device == "cpu" and backend.device_of(data) == "cuda":
+        data = data.get()
+    return Tensor(xp.asarray(data, dtype=dtype), requires_grad=requires_grad)
+
+
+def _default_dtype(data):
+    if hasattr(data, "dtype"):
+        return data.dtype            # arrays keep theirs; check_dtype rejects float16, complex...
+    dtype = np.asarray(data).dtype
+    return {"b": np.bool_, "i": np.int64, "u": np.int64, "f": np.float32}.get(dtype.kind, dtype)
+
+
+def _filled(fill, shape, dtype, requires_grad, device):
+    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+    device = backend.normalize_device(device)
+    xp = backend.cupy() if device == "cuda" else np
+    return Tensor(fill(xp, tuple(shape), backend.check_dtype(dtype)), requires_grad=requires_grad)
+
+
+def zeros(*shape, dtype=np.float32, requires_grad=False, device="cpu"):
+    return _filled(lambda xp, s, d: xp.zeros(s, d), shape, dtype, requires_grad, device)
+
+
+def ones(*shape, dtype=np.float32, requires_grad=False, device="cpu"):
+    return _filled(lambda xp, s, d: xp.ones(s, d), shape, dtype, requires_grad, device)
+
+
+def randn(*shape, seed=None, dtype=np.float32, requires_grad=False, device="cpu"):
+    """Standard normal samples; the same `seed` gives the same values on every device."""
+    def draw(xp, s, d):
+        return xp.asarray(np.random.default_rng(seed).standard_normal(s).astype(d))
+    return _filled(draw, shape, dtype, requires_grad, device)
+
+
+def zeros_like(x):
+    return Tensor(x._xp.zeros_like(x._data))
+
+
+def ones_like(x):
+    return Tensor(x._xp.ones_like(x._data))
+
+
+from . import ops, tape  # noqa: E402  (the operators above call into these)
