@@ -20,3 +20,16 @@ from .transforms import grad, hessian, hvp, jacfwd, jacrev, jvp, value_and_grad,
 float32, float64, int64 = "float32", "float64", "int64"
 
 __version__ = "0.1.0"
+
+_SUBMODULES = ("nn", "optim", "data", "learning", "viz", "kernels")
+_LAZY = {"save": "serialization", "load": "serialization"}
+
+
+def __getattr__(name):
+    """Subpackages (``ad.nn``, ``ad.optim``...) load on first use, so ``import tinyad`` is fast."""
+    import importlib
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'tinyad' has no attribute {name!r}")
