@@ -206,7 +206,7 @@ def _raw_index(index):
 
 
 def scatter_add(g, index, shape):
-    return apply(P.scatter_add, lift(g), index=index, shape=tuple(shape))
+    return apply(P.scatter_add, lift(g), index=_raw_index(index), shape=tuple(shape))
 
 
 def concatenate(xs, axis=0):

@@ -70,8 +70,7 @@ abs = elementwise("abs", np.abs, lambda out, x: const(_xp(out.data).sign(x.data)
 sin = elementwise("sin", np.sin, lambda out, x: ops.cos(x))
 cos = elementwise("cos", np.cos, lambda out, x: -ops.sin(x))
 tanh = elementwise("tanh", np.tanh, lambda out, x: 1 - out * out)
-sigmoid = elementwise("sigmoid", lambda x: 0.5 * np.tanh(0.5 * x) + 0.5,   # no overflow
-                      lambda out, x: out * (1 - out))
+sigmoid = elementwise("sigmoid", lambda x: _sigmoid(x), lambda out, x: out * (1 - out))
 relu = elementwise("relu", lambda x: np.maximum(x, 0), lambda out, x: mask(x.data > 0, out))
 
 # --- linear algebra ---------------------------------------------------------------------------
@@ -114,6 +113,13 @@ concatenate = Primitive("concatenate", lambda *xs, axis: _xp(xs[0]).concatenate(
 def _xp(array):
     from .backend import xp_of
     return xp_of(array)
+
+
+def _sigmoid(x):
+    """1 / (1 + e^-x) from e = e^-|x| <= 1: nothing overflows, and no precision is lost."""
+    xp = _xp(x)
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1, e) / (1 + e)
 
 
 def _scatter_add(g, index, shape):

@@ -131,10 +131,9 @@ def _zeros_like(x):
 
 def _run(roots, seeds, stops, retain_graph, create_graph):
     """The backward pass. Returns cotangents by id(tensor) and the leaves reached, by id."""
-    stop_ids = {id(x) for x in stops}
-    order, leaves = _topological_order(roots, stop_ids)
+    order, leaves, outer = _topological_order(roots, {id(x) for x in stops})
     if create_graph is None:
-        create_graph = recording() and _outer_tracked(stops, stop_ids, leaves)
+        create_graph = recording() and outer
     retain_graph = retain_graph or create_graph   # a recorded backward pass reads the graph
     grads = {}
     for r, s in zip(roots, seeds):
@@ -154,20 +153,16 @@ def _run(roots, seeds, stops, retain_graph, create_graph):
 
 
 def outer_tracked(roots, stops):
-    """True when `roots` depend on a tensor that requires a gradient other than `stops` (an outer
-    ``grad`` differentiates through this one), or a stop is itself an outer tensor's function."""
-    stop_ids = {id(x) for x in stops}
-    _, leaves = _topological_order(roots, stop_ids)
-    return _outer_tracked(stops, stop_ids, leaves)
-
-
-def _outer_tracked(stops, stop_ids, leaves):
-    return any(x._node is not None for x in stops) or any(k not in stop_ids for k in leaves)
+    """True when `roots` depend on a tensor that an outer transform differentiates: a tensor that
+    requires a gradient other than `stops`, a stop that is itself computed from one, or a dual
+    number whose primal or tangent is on the tape (reverse over forward over reverse)."""
+    return _topological_order(roots, {id(x) for x in stops})[2]
 
 
 def _topological_order(roots, stop_ids):
-    """Non-leaf tensors reachable from `roots`, newest node first; and the leaves reached."""
-    seen, order, leaves = set(), [], {}
+    """Non-leaf tensors reachable from `roots`, newest node first; the leaves reached (by id);
+    and whether an outer transform is watching (see ``outer_tracked``)."""
+    seen, order, leaves, outer = set(), [], {}, False
     stack = list(roots)
     while stack:
         t = stack.pop()
@@ -175,9 +170,12 @@ def _topological_order(roots, stop_ids):
             continue
         seen.add(id(t))
         node = t._node
-        if node is None or id(t) in stop_ids:
+        stop = id(t) in stop_ids
+        if node is None or stop:
             if t._requires_grad:
                 leaves[id(t)] = t
+            outer = outer or (t._requires_grad and not stop) or (stop and node is not None) \
+                or _tracked_below(t)
             continue
         if node.inputs is None:
             raise GradError(
@@ -187,7 +185,13 @@ def _topological_order(roots, stop_ids):
         order.append(t)
         stack.extend(node.inputs)
     order.sort(key=lambda t: t._node.index, reverse=True)
-    return order, leaves
+    return order, leaves, outer
+
+
+def _tracked_below(t):
+    """A dual number whose primal or tangent (at any lower level) is on the tape."""
+    parts = (t.primal, t.tangent) if t._level >= 0 else ()
+    return any(p._requires_grad or _tracked_below(p) for p in parts)
 
 
 def _add(grads, x, g):

@@ -43,7 +43,7 @@ def _argnums(argnums, nargs, where):
 
 def _trace(f, args, argnums, where):
     """Run f with fresh variables at `argnums`; returns (output, variables)."""
-    args = [lift(a) for a in args]
+    args = list(args)
     nums = _argnums(argnums, len(args), where)
     xs = [_fresh(args[i], i, where) for i in nums]
     for i, x in zip(nums, xs):
@@ -129,9 +129,8 @@ def _basis(x):
 def _jacobian(column_or_row):
     def make(f, argnums=0):
         def jac(*args):
-            args = [lift(a) for a in args]
             nums = _argnums(argnums, len(args), "jacobian")
-            js = tuple(column_or_row(_one_arg(f, args, i), args[i]) for i in nums)
+            js = tuple(column_or_row(_one_arg(f, args, i), lift(args[i])) for i in nums)
             return js[0] if isinstance(argnums, int) else js
         return jac
     return make
@@ -163,9 +162,8 @@ def hessian(f, argnums=0):
 
 
 def hvp(f, primals, tangents):
-    """``(f(x), H v)``: the JVP of the gradient, without forming H."""
+    """``(f(x), H v)``: the JVP of the gradient, without forming H (a tuple for several x)."""
     primals = tuple(primals) if isinstance(primals, (tuple, list)) else (primals,)
-    single = not isinstance(tangents, (tuple, list))
     argnums = tuple(range(len(primals)))
     (value, _), (_, hv) = jvp(value_and_grad(f, argnums), primals, tangents)
-    return value, (hv[0] if single else hv)
+    return value, (hv[0] if len(primals) == 1 else hv)
