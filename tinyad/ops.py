@@ -192,21 +192,24 @@ def squeeze(x, axis=None):
 
 def getitem(x, index):
     """Basic (ints, slices, None, ...) and integer-array indexing; gradients scatter back."""
-    return apply(P.getitem, lift(x), index=_raw_index(index))
+    x = lift(x)
+    return apply(P.getitem, x, index=_raw_index(index, x._xp))
 
 
-def _raw_index(index):
+def _raw_index(index, xp):
+    """Index arrays as arrays of the indexed tensor's device."""
     if isinstance(index, tuple):
-        return tuple(_raw_index(i) for i in index)
+        return tuple(_raw_index(i, xp) for i in index)
     if isinstance(index, Tensor):
-        return index._data
-    if isinstance(index, list):
-        return np.asarray(index)
+        index = index._data
+    if isinstance(index, (list, np.ndarray)) or hasattr(index, "__cuda_array_interface__"):
+        return xp.asarray(index)
     return index
 
 
 def scatter_add(g, index, shape):
-    return apply(P.scatter_add, lift(g), index=_raw_index(index), shape=tuple(shape))
+    g = lift(g)
+    return apply(P.scatter_add, g, index=_raw_index(index, g._xp), shape=tuple(shape))
 
 
 def concatenate(xs, axis=0):
