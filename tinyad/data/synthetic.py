@@ -3,7 +3,7 @@
 The 2-D sets (``make_moons``, ``make_circles``, ``make_spirals``, ``make_xor``) are the classic
 pictures for showing what a linear model cannot do and a small MLP can. Each returns
 ``(x float32 (n, 2), y int64 (n,))`` with balanced classes in shuffled order, and is deterministic
-for a given ``seed``.
+for a given ``seed`` (default 0, so examples draw the same picture every time).
 
 ``load_default`` returns procedurally drawn handwriting-like digits in MNIST's layout
 (28x28 grey-scale, flattened to 784, values in [0, 1], labels 0-9). No real MNIST image is used or
@@ -15,12 +15,16 @@ shipped: every image is drawn here, at call time, from the stroke templates in `
 3. bend the points with a random smooth warp (a few sine waves), then a random affine map
    (rotation, slant, scale, aspect ratio, shift) into pixel coordinates;
 4. draw every point as a Gaussian blob of random width (the pen thickness) - a sum of Gaussians
-   along a curve is an anti-aliased stroke - and squash the ink with a random gain into [0, 1];
+   along a curve is an anti-aliased stroke - scale the ink by a random gain and clip to [0, 1];
 5. add a little pixel noise.
 
 All randomness comes from ``numpy.random.default_rng`` with fixed seeds (10,000 training images,
-seed 0; 2,000 test images, seed 1), so the set is the same on every machine. It is learnable but
-not trivial: see ``make_digits`` for measured accuracies.
+seed 0; 2,000 test images, seed 1), so the set is the same on every run and, up to the last bits
+of float rounding, on every machine. Drawing all 12,000 takes about a second on one core.
+
+It is learnable but not trivial, like MNIST with more position and shape variation. Measured on
+the test split: nearest class mean 64%, softmax regression (Adam, 60 epochs) 85% (93% on the
+training images), a 784-256-256-10 ReLU MLP with backprop (Adam, 10 epochs) about 97%.
 """
 import functools
 
@@ -73,7 +77,7 @@ def make_spirals(n=300, classes=3, noise=0.2, seed=0):
 
 
 def make_xor(n=200, noise=0.1, seed=0):
-    """Points in the four quadrants of [-1, 1]^2; label 1 where the two coordinates differ in sign."""
+    """Points in the four quadrants of [-1, 1]^2; label 1 where the coordinates differ in sign."""
     rng = np.random.default_rng(seed)
     quadrant = np.arange(n) % 4
     signs = np.stack([np.where(quadrant % 2, 1.0, -1.0), np.where(quadrant // 2, 1.0, -1.0)], 1)
@@ -131,6 +135,7 @@ _DIGITS = [
 ]
 
 _POINTS = 128  # points per template; about two per pixel of stroke, so the blobs merge smoothly
+_SIZE = 28     # image side in pixels, as in MNIST; digits are about 20 pixels high
 
 
 def _resample(strokes):
@@ -157,11 +162,23 @@ def _templates():
     return (np.stack([p for p, _ in resampled]), np.stack([w for _, w in resampled]), digit)
 
 
-def make_digits(n=1000, seed=0, size=28, noise=0.05):
-    """Draw ``n`` procedural digit images: ``(x float32 (n, size*size) in [0, 1], y int64 (n,))``.
+def _splat(points, ink, pen):
+    """Draw each point as a Gaussian blob of width ``pen``: points (b, P, 2) in pixels (x, y),
+    ink per point (b, P), pen (b,) -> images (b, 28, 28). A 2-D Gaussian is a product of two
+    1-D ones, so the sum over points is one batched matrix product of row and column profiles."""
+    grid = np.arange(_SIZE, dtype=np.float32)
+    points, width = points.astype(np.float32), pen.astype(np.float32)[:, None, None]
+    cols = np.exp(-0.5 * ((grid - points[..., :1]) / width) ** 2)              # (b, P, 28)
+    rows = np.exp(-0.5 * ((grid - points[..., 1:]) / width) ** 2)
+    rows *= ink[..., None].astype(np.float32)
+    return rows.transpose(0, 2, 1) @ cols          # image[r, c] = sum_p rows[p, r] * cols[p, c]
 
-    Labels are balanced (``n // 10`` or one more per digit) in random order. See the module
-    docstring for how an image is drawn.
+
+def make_digits(n=1000, seed=0, noise=0.05):
+    """Draw ``n`` procedural digit images: ``(x float32 (n, 784) in [0, 1], y int64 (n,))``.
+
+    Labels are balanced (``n // 10`` or one more per digit) in random order; ``noise`` is the
+    standard deviation of the pixel noise. See the module docstring for how an image is drawn.
     """
     points, weights, digit = _templates()
     rng = np.random.default_rng(seed)
@@ -170,36 +187,35 @@ def make_digits(n=1000, seed=0, size=28, noise=0.05):
     ways = np.bincount(digit)[y]
     template = first + (rng.random(n) * ways).astype(int)
     # per image: a smooth warp (2 sine waves per axis), an affine map, pen width and ink gain
+    # (gain > 1 saturates the middle of a stroke to 1, as in scanned ink)
     amp = rng.normal(0.0, 0.035, (n, 2, 2))
     freq = rng.uniform(-2.0, 2.0, (n, 2, 2, 2))
     phase = rng.uniform(0.0, 2 * np.pi, (n, 2, 2))
-    angle = np.radians(rng.uniform(-15, 15, n))
-    slant = rng.uniform(-0.35, 0.2, n)
+    angle = np.radians(rng.uniform(-20, 20, n))
+    slant = rng.uniform(-0.2, 0.35, n)                   # > 0 leans to the right
     height = 20 * rng.uniform(0.75, 1.05, n)
     width = height * rng.uniform(0.8, 1.2, n)
-    shift = rng.uniform(-2.0, 2.0, (n, 2))
+    shift = rng.uniform(-2.5, 2.5, (n, 2))
     pen = rng.uniform(0.7, 1.4, n)
     gain = rng.uniform(1.3, 2.0, n)
     cos, sin = np.cos(angle), np.sin(angle)
     affine = np.stack([np.stack([cos * width, (-cos * slant - sin) * height], 1),
                        np.stack([sin * width, (-sin * slant + cos) * height], 1)], 1)
-    images = np.empty((n, size, size), np.float32)
-    grid = np.arange(size, dtype=np.float32)
-    for lo in range(0, n, 500):                         # chunks keep the temporaries in cache
-        part = slice(lo, min(lo + 500, n))
-        p = points[template[part]]
-        waves = np.sin(2 * np.pi * np.einsum("bpc,bawc->bpaw", p, freq[part]) + phase[part][:, None])
-        p = p + np.einsum("bpaw,baw->bpa", waves, amp[part])
-        p = np.einsum("bij,bpj->bpi", affine[part], p) + ((size - 1) / 2 + shift[part])[:, None]
-        s = pen[part, None, None].astype(np.float32)
-        gx = np.exp(-((grid - p[..., :1].astype(np.float32)) / s) ** 2 / 2)
-        gy = np.exp(-((grid - p[..., 1:].astype(np.float32)) / s) ** 2 / 2)
-        ink = weights[template[part]] * height[part, None] / (np.sqrt(2 * np.pi) * pen[part, None])
-        images[part] = np.matmul(gy.transpose(0, 2, 1) * ink[:, None].astype(np.float32), gx)
-    images *= gain[:, None, None].astype(np.float32)
-    images += rng.normal(0.0, noise, images.shape).astype(np.float32)
+    centre = (_SIZE - 1) / 2 + shift
+    # blobs ``d = weight * height`` pixels apart, each scaled by d / (sqrt(2 pi) pen), add up to a
+    # stroke whose cross-section peaks at ``gain``
+    ink = weights[template] * (gain * height / (np.sqrt(2 * np.pi) * pen))[:, None]
+    images = np.empty((n, _SIZE, _SIZE), np.float32)
+    for lo in range(0, n, 500):                          # chunks keep the temporaries small
+        part = slice(lo, lo + 500)
+        p = points[template[part]]                                              # (b, P, 2)
+        waves = np.sin(2 * np.pi * np.einsum("bpc,bawc->bpaw", p, freq[part]) + phase[part, None])
+        p = p + np.einsum("bpaw,baw->bpa", waves, amp[part])                    # smooth warp
+        p = np.einsum("bij,bpj->bpi", affine[part], p) + centre[part, None]     # into pixels
+        images[part] = _splat(p, ink[part], pen[part])
+    images += noise * rng.standard_normal(images.shape, dtype=np.float32)
     np.clip(images, 0.0, 1.0, out=images)
-    return images.reshape(n, size * size), y.astype(np.int64)
+    return images.reshape(n, _SIZE * _SIZE), y.astype(np.int64)
 
 
 @functools.cache
