@@ -23,23 +23,26 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(2)
 
 
-def build_parser():
+def build_parser(command=None):
+    """The parser; only `command`'s module is imported (to add its arguments)."""
     parser = _Parser(prog="tinyad", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (module, summary) in COMMANDS.items():
         p = sub.add_parser(name, help=summary, description=summary)
-        importlib.import_module(module).add_arguments(p)
+        if name == command:
+            importlib.import_module(module).add_arguments(p)
     return parser
 
 
 def main(argv=None):
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(command if command in COMMANDS else None)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
-    module = importlib.import_module(COMMANDS[args.command][0])
-    return module.run(args) or 0
+    return importlib.import_module(COMMANDS[args.command][0]).run(args) or 0
 
 
 if __name__ == "__main__":

@@ -1,1 +1,20 @@
-"""(being written)"""
+"""Learning rules: several ways to get an update direction, one interface.
+
+    loss = rule.backward(model, loss_fn, x, y)    # accumulates a direction into each p.grad
+
+so ``opt.zero_grad(); rule.backward(...); opt.step()`` trains with any of them.
+
+    Backprop             the tape (exact gradient)
+    ManualBackprop       a hand-written backward network with transposed weights (exact)
+    ForwardGradient      one forward-mode pass along a random direction (unbiased estimate)
+    FeedbackAlignment    backprop's chain with fixed random feedback weights
+    DFA                  the output error sent straight to each layer by fixed random matrices
+"""
+from .alignment import alignment, cosine, direction
+from .backprop import Backprop, ManualBackprop
+from .feedback import DFA, FeedbackAlignment
+from .forward_gradient import ForwardGradient
+
+RULES = {"bp": Backprop, "manual": ManualBackprop, "dfa": DFA, "fa": FeedbackAlignment,
+         "fg": ForwardGradient, "fg-activity": lambda **kw: ForwardGradient(perturb="activities",
+                                                                             **kw)}

@@ -1,0 +1,90 @@
+"""Forward gradients (Baydin, Pearlmutter, Syme, Wood, Torr 2022): gradients without backprop.
+
+Draw a random direction v with E[v vᵀ] = I. One forward pass with dual numbers gives the loss and
+its directional derivative d = ∇f · v at once; then
+
+    g = d v            is unbiased:   E[g] = E[v vᵀ] ∇f = ∇f
+
+at the cost of variance: for normal v in n dimensions, E||g||² = (n + 2) ||∇f||².
+``tangents=K`` averages K such estimates (K forward passes).
+
+``perturb="activities"`` (Ren, Kornblith, Liao, Hinton 2022) perturbs the pre-activations a_i of
+an MLP instead of the weights: with u_i (N, out_i) drawn per example and layer, one forward pass
+carries the tangent Σ_i J_i u_i to the logits, and with the output error e = dL/dlogits each
+example's directional derivative is d_n = e_n · (logit tangent)_n. Then
+
+    ĝ(a_i) = d u_i      (per example)       dW_i = ĝ(a_i)ᵀ h_{i-1},   db_i = Σ_n ĝ(a_i)_n
+
+The perturbation has out_i dimensions per example instead of in_i · out_i weights: the variance
+drops by about the fan-in. The network is traversed forward only; e comes from the loss alone.
+"""
+import numpy as np
+
+from .. import nn, ops, tape
+from ..dual import dual, dual_level, unpack
+from ..tensor import Tensor, zeros_like
+from ..transforms import jvp
+from . import tangents as tangent_draw
+from .network import accumulate, accumulate_layer, layers_of, output_error, raw
+
+
+class ForwardGradient:
+    name = "fg"
+
+    def __init__(self, tangents=1, distribution="normal", perturb="weights", seed=None):
+        if tangents < 1:
+            raise ValueError(f"ForwardGradient: tangents must be >= 1, got {tangents}")
+        if perturb not in ("weights", "activities"):
+            raise ValueError(f"ForwardGradient: perturb must be 'weights' or 'activities', "
+                             f"got {perturb!r}")
+        tangent_draw.draw_flat(1, distribution, np.random.default_rng(0))   # validate the name
+        self.tangents, self.distribution, self.perturb = tangents, distribution, perturb
+        self.rng = np.random.default_rng(seed)
+        if perturb == "activities":
+            self.name = "fg-activity"
+
+    def backward(self, model, loss_fn, x, y):
+        step = self._weights if self.perturb == "weights" else self._activities
+        losses = [step(model, loss_fn, x, y) for _ in range(self.tangents)]
+        return float(np.mean(losses))
+
+    def _weights(self, model, loss_fn, x, y):
+        names, params = zip(*model.named_parameters())
+        vs = tangent_draw.draw([p.shape for p in params], self.distribution, self.rng,
+                               params[0].data)
+        with tape.no_grad(), dual_level():
+            duals = {n: dual(p.detach(), Tensor(v)) for n, p, v in zip(names, params, vs)}
+            loss, d = unpack(loss_fn(nn.functional_call(model, duals, x), y),
+                             duals[names[0]]._level)
+        scale = float(d.item()) / self.tangents
+        for p, v in zip(params, vs):
+            accumulate(p, scale * v)
+        return float(loss.item())
+
+    def _activities(self, model, loss_fn, x, y):
+        layers = layers_of(model, "ForwardGradient(perturb='activities')")
+        x = Tensor(raw(x)).reshape(len(x), -1)
+        with tape.no_grad():
+            shapes = [(x.shape[0], layer.linear.weight.shape[0]) for layer in layers]
+            us = [Tensor(u) for u in tangent_draw.draw(shapes, self.distribution, self.rng,
+                                                        layers[0].linear.weight.data)]
+            ins = []
+            logits, t = jvp(lambda *eps: _perturbed(layers, x, eps, ins),
+                            [zeros_like(u) for u in us], us)
+            loss, e = output_error(loss_fn, logits.data, y)
+        d = (e * t.data).sum(axis=1, keepdims=True)       # per example: ∇_{a_n} L · u_n
+        for layer, h_in, u in zip(layers, ins, us):
+            accumulate_layer(layer, d * u.data / self.tangents, h_in)
+        return loss
+
+
+def _perturbed(layers, x, eps, ins):
+    """The MLP with eps_i added to each pre-activation; records each layer's input (primal)."""
+    h = x
+    for layer, e in zip(layers, eps):
+        ins.append(h.primal.data)
+        h = ACTIVATION_OPS[layer.activation](layer.linear(h) + e)
+    return h
+
+
+ACTIVATION_OPS = {"relu": ops.relu, "tanh": ops.tanh, "sigmoid": ops.sigmoid, None: lambda a: a}

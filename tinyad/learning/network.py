@@ -1,0 +1,129 @@
+"""What the hand-written learning rules need from a model: its layers, a recorded forward pass,
+activation derivatives and the output error -- all on raw arrays, with no tape.
+
+An MLP is a chain of affine maps and activations. With h_0 = x:
+
+    a_i = h_{i-1} W_iᵀ + b_i        pre-activation, (N, out_i)
+    h_i = f(a_i)                    (the last layer has no f: h_L = a_L are the logits)
+
+and every rule that trains it ends in the same two lines, for some error signal delta_i (N, out_i):
+
+    dL/dW_i = delta_iᵀ h_{i-1}      (out_i, in_i)       dL/db_i = sum_n delta_i     (out_i,)
+"""
+from dataclasses import dataclass
+
+from .. import nn
+from ..backend import xp_of
+from ..tensor import Tensor
+
+ACTIVATIONS = {nn.ReLU: "relu", nn.Tanh: "tanh", nn.Sigmoid: "sigmoid"}
+
+
+@dataclass
+class Layer:
+    linear: "nn.Linear"
+    activation: str = None       # 'relu', 'tanh', 'sigmoid' or None (the output layer)
+
+
+def layers_of(model, rule):
+    """The model as [Layer(Linear, activation)], in forward order; Flatten is allowed."""
+    layers = []
+    for m in model.modules():
+        if isinstance(m, nn.Linear):
+            layers.append(Layer(m))
+        elif type(m) in ACTIVATIONS:
+            if not layers or layers[-1].activation is not None:
+                raise TypeError(f"{rule}: an activation must follow a Linear layer")
+            layers[-1].activation = ACTIVATIONS[type(m)]
+        elif m._parameters or isinstance(m, (nn.Conv2d, nn.MaxPool2d)):
+            raise TypeError(f"{rule}: supports MLPs (Linear layers with ReLU, Tanh or Sigmoid "
+                            f"between them); found {type(m).__name__}. Use Backprop or "
+                            "ForwardGradient(perturb='weights') for other models")
+    if not layers:
+        raise TypeError(f"{rule}: the model has no Linear layer")
+    return layers
+
+
+def activate(name, a):
+    xp = xp_of(a)
+    if name == "relu":
+        return xp.maximum(a, 0)
+    if name == "tanh":
+        return xp.tanh(a)
+    if name == "sigmoid":
+        return 1 / (1 + xp.exp(-a))
+    return a
+
+
+def derivative(name, a, h):
+    """f'(a), from the pre-activation a and the output h = f(a)."""
+    if name == "relu":
+        return (a > 0).astype(a.dtype)
+    if name == "tanh":
+        return 1 - h * h
+    if name == "sigmoid":
+        return h * (1 - h)
+    return xp_of(a).ones_like(a)
+
+
+def forward(layers, x):
+    """Run the MLP on raw arrays; returns (inputs h_{i-1}, pre-activations a_i, outputs h_i)."""
+    h = x.reshape(x.shape[0], -1)
+    ins, pre, outs = [], [], []
+    for layer in layers:
+        a = h @ layer.linear.weight.data.T
+        if layer.linear.bias is not None:
+            a = a + layer.linear.bias.data
+        ins.append(h)
+        pre.append(a)
+        h = activate(layer.activation, a)
+        outs.append(h)
+    return ins, pre, outs
+
+
+def output_error(loss_fn, logits, y):
+    """(loss, e = dL/dlogits). Hand-written for the two standard losses,
+
+        softmax cross-entropy (mean over N):  e = (softmax(z) - onehot(y)) / N
+        mean squared error (mean over all):   e = 2 (z - y) / z.size
+
+    and otherwise by differentiating the loss function alone (never the network)."""
+    from ..nn import functional as F
+    xp = xp_of(logits)
+    y = y.data if isinstance(y, Tensor) else xp.asarray(y)
+    if loss_fn is F.cross_entropy:
+        z = logits - logits.max(axis=1, keepdims=True)
+        p = xp.exp(z)
+        p /= p.sum(axis=1, keepdims=True)
+        n = len(y)
+        loss = -xp.log(p[xp.arange(n), y] + 1e-30).mean()
+        p[xp.arange(n), y] -= 1
+        return float(loss), p / n
+    if loss_fn is F.mse_loss:
+        r = logits - y.reshape(logits.shape)
+        return float((r * r).mean()), 2 * r / r.size
+    z = Tensor(logits, requires_grad=True)
+    loss = loss_fn(z, Tensor(y))
+    loss.backward()
+    return float(loss.item()), z.grad.data
+
+
+def raw(x):
+    """The array behind a Tensor (or the array itself)."""
+    return x.data if isinstance(x, Tensor) else x
+
+
+def accumulate(param, g):
+    """param.grad += g (a raw array), as ``backward`` would."""
+    g = g.astype(param.dtype, copy=False)
+    if param.grad is None:
+        param.grad = Tensor(g)
+    else:
+        param.grad = Tensor(param.grad.data + g)
+
+
+def accumulate_layer(layer, delta, h_in):
+    """The two lines every rule ends with: dW = deltaᵀ h_in, db = sum over the batch."""
+    accumulate(layer.linear.weight, delta.T @ h_in)
+    if layer.linear.bias is not None:
+        accumulate(layer.linear.bias, delta.sum(axis=0))
