@@ -1,0 +1,106 @@
+"""Stateless functions: activations, losses and the layers' computations (``F`` in PyTorch).
+
+    linear(x, W, b)          x @ W.T + b                             x (N, in), W (out, in)
+    softmax(z)_k             e^{z_k} / sum_j e^{z_j}                  along ``dim``
+    log_softmax(z)_k         z_k - logsumexp(z)                       shifted by max z: no overflow
+    cross_entropy(z, y)      mean_n [logsumexp(z_n) - z_n[y_n]]       z (N, C) logits, y (N,) ints
+    mse_loss(p, t)           mean (p - t)²                            p and t of one shape
+    conv2d, max_pool2d       im2col (see im2col.py), then a matmul or a max
+
+All are compositions of tinyad operations, so reverse mode, forward mode and their nestings
+differentiate them.
+"""
+import numpy as np
+
+from .. import ops
+from ..backend import xp_of
+from ..errors import DtypeError, ShapeError
+from ..ops import relu, sigmoid, tanh  # noqa: F401  (part of this namespace)
+from ..tensor import Tensor
+from .im2col import im2col
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def softmax(x, dim=-1):
+    return ops.softmax(x, dim)
+
+
+def log_softmax(x, dim=-1):
+    return ops.log_softmax(x, dim)
+
+
+def linear(x, weight, bias=None):
+    """``x @ weight.T + bias``: weight (out, in) as in PyTorch."""
+    out = ops.matmul(x, ops.transpose(weight))
+    return out if bias is None else out + bias
+
+
+def cross_entropy(logits, labels, reduction="mean"):
+    """Softmax cross-entropy from raw scores: ``-log_softmax(logits)[n, labels[n]]``, reduced.
+
+    logits (N, C) float; labels (N,) integer class indices in [0, C) (a Tensor, an array or a list).
+    Through log_softmax it never exponentiates a large score, so it stays finite for any logits."""
+    logits = ops.lift(logits)
+    y = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
+    if logits.ndim != 2:
+        raise ShapeError(f"cross_entropy: logits must be (N, C), got shape {logits.shape}")
+    if y.shape != (logits.shape[0],):
+        raise ShapeError(f"cross_entropy: labels must have shape ({logits.shape[0]},) to match "
+                         f"logits {logits.shape}, got {y.shape}")
+    if y.dtype.kind not in "iu":
+        raise DtypeError(f"cross_entropy: labels must be integer class indices, got dtype {y.dtype}")
+    if y.size and (int(y.min()) < 0 or int(y.max()) >= logits.shape[1]):
+        raise IndexError(f"cross_entropy: labels must lie in [0, {logits.shape[1]}), got values "
+                         f"from {int(y.min())} to {int(y.max())}")
+    rows = xp_of(y).arange(len(y))
+    picked = ops.log_softmax(logits, -1)[rows, y]                       # (N,)
+    return _reduce(-picked, reduction, "cross_entropy")
+
+
+def mse_loss(pred, target, reduction="mean"):
+    """Mean squared error, ``mean((pred - target)²)``; pred and target must have one shape
+    (broadcasting (N, 1) against (N,) would compare every prediction with every target)."""
+    pred = ops.lift(pred)
+    target = ops.lift(target, pred)
+    if pred.shape != target.shape:
+        raise ShapeError(f"mse_loss: pred shape {pred.shape} and target shape {target.shape} "
+                         "differ; reshape one of them")
+    d = pred - target
+    return _reduce(d * d, reduction, "mse_loss")
+
+
+def _reduce(losses, reduction, where):
+    if reduction == "mean":
+        return ops.mean(losses)
+    if reduction == "sum":
+        return ops.sum(losses)
+    if reduction == "none":
+        return losses
+    raise ValueError(f"{where}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0):
+    """2-D cross-correlation (PyTorch's convolution), NCHW:
+
+        out[n, o, y, x] = bias[o] + sum_{c,i,j} weight[o, c, i, j] · xpad[n, c, y·s + i, x·s + j]
+
+    x (N, C, H, W), weight (O, C, kh, kw), bias (O,) -> (N, O, OH, OW)."""
+    x, weight = ops.lift(x), ops.lift(weight)
+    if weight.ndim != 4 or x.ndim != 4 or x.shape[1] != weight.shape[1]:
+        raise ShapeError(f"conv2d: input (N, C, H, W) {x.shape} and weight (O, C, kh, kw) "
+                         f"{weight.shape} must agree on C")
+    o, c, kh, kw = weight.shape
+    cols = im2col(x, (kh, kw), stride, padding, "conv2d")              # (N, OH, OW, C, kh·kw)
+    n, oh, ow = cols.shape[:3]
+    out = linear(ops.reshape(cols, n * oh * ow, c * kh * kw), ops.reshape(weight, o, -1), bias)
+    return ops.transpose(ops.reshape(out, n, oh, ow, o), 0, 3, 1, 2)
+
+
+def max_pool2d(x, kernel_size, stride=None):
+    """The largest value of each kernel window: (N, C, H, W) -> (N, C, OH, OW); the stride
+    defaults to the kernel size (non-overlapping windows). Ties share the gradient equally."""
+    x = ops.lift(x)
+    stride = kernel_size if stride is None else stride
+    cols = im2col(x, kernel_size, stride, 0, "max_pool2d")              # (N, OH, OW, C, k·k)
+    return ops.transpose(ops.max(cols, axis=-1), 0, 3, 1, 2)

@@ -1,0 +1,35 @@
+"""MLP: Linear layers with an activation between them and none after the last.
+
+    MLP([784, 128, 10])  ==  Sequential(Linear(784, 128), ReLU(), Linear(128, 10))
+
+``model.layers`` is that Sequential, so parameter names read ``layers.0.weight``, ``layers.2.bias``
+and the Linear layers are ``model.layers[0::2]``. The input is (N, sizes[0]); the output (N,
+sizes[-1]) is raw scores (logits), ready for ``F.cross_entropy``.
+"""
+import numpy as np
+
+from .layers import Linear, ReLU, Sigmoid, Tanh
+from .module import Module
+from .sequential import Sequential
+
+ACTIVATIONS = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid}
+
+
+class MLP(Module):
+    def __init__(self, sizes, activation="relu", dtype=np.float32):
+        super().__init__()
+        if len(sizes) < 2:
+            raise ValueError(f"MLP: sizes needs an input and an output width, got {sizes}")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"MLP: activation must be one of {list(ACTIVATIONS)}, got "
+                             f"{activation!r}")
+        self.sizes, self.activation = list(sizes), activation
+        modules = []
+        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            if i:
+                modules.append(ACTIVATIONS[activation]())
+            modules.append(Linear(n_in, n_out, dtype=dtype))
+        self.layers = Sequential(*modules)
+
+    def forward(self, x):
+        return self.layers(x)
