@@ -15,8 +15,12 @@ example's directional derivative is d_n = e_n · (logit tangent)_n. Then
 
     ĝ(a_i) = d u_i      (per example)       dW_i = ĝ(a_i)ᵀ h_{i-1},   db_i = Σ_n ĝ(a_i)_n
 
+(zeroed where the activation is flat, f'(a) = 0: the true gradient is zero there).
+
 The perturbation has out_i dimensions per example instead of in_i · out_i weights: the variance
 drops by about the fan-in. The network is traversed forward only; e comes from the loss alone.
+The output layer's pre-activations are the logits, whose gradient e the rule holds exactly: that
+layer is updated with e (as in DFA) and only the hidden layers are perturbed.
 """
 import numpy as np
 
@@ -25,7 +29,7 @@ from ..dual import dual, dual_level, unpack
 from ..tensor import Tensor, zeros_like
 from ..transforms import jvp
 from . import tangents as tangent_draw
-from .network import accumulate, accumulate_layer, layers_of, output_error, raw
+from .network import accumulate, accumulate_layer, derivative, layers_of, output_error, raw
 
 
 class ForwardGradient:
@@ -63,27 +67,33 @@ class ForwardGradient:
 
     def _activities(self, model, loss_fn, x, y):
         layers = layers_of(model, "ForwardGradient(perturb='activities')")
+        hidden, last = layers[:-1], layers[-1]
         x = Tensor(raw(x)).reshape(len(x), -1)
+        ins = []
         with tape.no_grad():
-            shapes = [(x.shape[0], layer.linear.weight.shape[0]) for layer in layers]
+            shapes = [(x.shape[0], layer.linear.weight.shape[0]) for layer in hidden]
             us = [Tensor(u) for u in tangent_draw.draw(shapes, self.distribution, self.rng,
-                                                        layers[0].linear.weight.data)]
-            ins = []
+                                                        last.linear.weight.data)]
             logits, t = jvp(lambda *eps: _perturbed(layers, x, eps, ins),
                             [zeros_like(u) for u in us], us)
             loss, e = output_error(loss_fn, logits.data, y)
         d = (e * t.data).sum(axis=1, keepdims=True)       # per example: ∇_{a_n} L · u_n
-        for layer, h_in, u in zip(layers, ins, us):
-            accumulate_layer(layer, d * u.data / self.tangents, h_in)
+        for layer, (h_in, live), u in zip(hidden, ins, us):
+            accumulate_layer(layer, d * u.data * live / self.tangents, h_in)
+        accumulate_layer(last, e / self.tangents, ins[-1][0])
         return loss
 
 
 def _perturbed(layers, x, eps, ins):
-    """The MLP with eps_i added to each pre-activation; records each layer's input (primal)."""
+    """The MLP with eps_i added to each hidden pre-activation. Records, per layer, its input and
+    where f'(a) != 0: a unit the activation shuts off (ReLU, a <= 0) has zero gradient, so its
+    share of d·u is pure noise; masking it keeps the estimate unbiased, with less variance."""
     h = x
-    for layer, e in zip(layers, eps):
-        ins.append(h.primal.data)
-        h = ACTIVATION_OPS[layer.activation](layer.linear(h) + e)
+    for i, layer in enumerate(layers):
+        h_in = h.primal.data
+        a = layer.linear(h) + eps[i] if i < len(eps) else layer.linear(h)
+        h = ACTIVATION_OPS[layer.activation](a)
+        ins.append((h_in, derivative(layer.activation, a.primal.data, h.primal.data) != 0))
     return h
 
 
