@@ -25,6 +25,8 @@ from .tensor import Tensor
 
 PRIMITIVES = {}   # name -> Primitive: the table that tests enumerate
 LINEAR = "linear"
+OBSERVERS = []    # callbacks ``fn(prim, args, params, out)`` run after each application; empty
+                  # (the usual case) costs one ``if``. ad.viz.forward_trace uses it.
 
 
 class Primitive:
@@ -59,6 +61,9 @@ def apply(prim, *args, **params):
     if tape.recording() and any(a._requires_grad for a in args):
         out._requires_grad = True
         out._node = tape.Node(prim, args, params)
+    if OBSERVERS:
+        for observe in OBSERVERS:
+            observe(prim, args, params, out)
     return out
 
 

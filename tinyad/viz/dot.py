@@ -1,0 +1,66 @@
+"""The computation graph as a picture, through Graphviz's DOT language.
+
+``to_dot(y)`` walks the tape behind y (see tape.py in this folder) and writes one box per
+recorded primitive, labelled with its Wengert number, name and output shape, and one oval per
+leaf: blue for inputs and parameters (leaves that require a gradient: backward fills their
+``.grad``), grey for constants. Arrows run from inputs to the operations that read them, so
+reverse mode walks them against the arrows. ``render`` turns the text into PNG, SVG or PDF with
+the ``dot`` program.
+"""
+import shutil
+import subprocess
+from pathlib import Path
+
+from ..tensor import Tensor
+from .tape import leaf_labels, walk
+
+FORMATS = ("png", "svg", "pdf")
+
+
+def to_dot(tensor, names=None):
+    """Graphviz DOT text of the graph behind `tensor`; `names` maps labels to leaf tensors."""
+    ops, leaves = walk(tensor)
+    labels = leaf_labels(leaves, dict(names or {}))
+    ids = {id(t): f"n{k}" for k, t in enumerate(leaves + ops)}
+    lines = ["digraph tape {", "  rankdir=LR;",
+             '  node [fontname="Helvetica", fontsize=10];']
+    for x in leaves:
+        label, color = _quote(labels[id(x)]), "#eeeeee"
+        if x.requires_grad:
+            label, color = f"{label}\\ninput/parameter {x.shape}", "#cfe3ff"
+        lines.append(f'  {ids[id(x)]} [label="{label}", shape=ellipse, style=filled, '
+                     f'fillcolor="{color}"];')
+    for t in ops:
+        node = t._node
+        look = 'peripheries=2, fillcolor="#fff2b3"' if t is tensor else 'fillcolor="#ffffff"'
+        lines.append(f'  {ids[id(t)]} [label="#{node.index} {node.prim.name}\\n{t.shape}", '
+                     f'shape=box, style="rounded,filled", {look}];')
+        lines += [f"  {ids[id(x)]} -> {ids[id(t)]};" for x in node.inputs]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def render(graph, path, names=None):
+    """Write `graph` (a Tensor, or DOT text) to `path` as PNG, SVG or PDF (from the suffix) with
+    Graphviz's ``dot`` program; returns the path."""
+    path = Path(path)
+    fmt = path.suffix.lstrip(".").lower()
+    if fmt not in FORMATS:
+        raise ValueError(f"render: cannot tell the format from '{path.name}'; end the path in "
+                         f"one of {', '.join('.' + f for f in FORMATS)}")
+    dot = shutil.which("dot")
+    if dot is None:
+        raise RuntimeError("render: the Graphviz 'dot' program was not found on PATH; install "
+                           "graphviz (apt-get install graphviz, brew install graphviz or conda "
+                           "install graphviz), or save ad.viz.to_dot(y) to a .dot file and view "
+                           "it elsewhere")
+    text = to_dot(graph, names) if isinstance(graph, Tensor) else graph
+    done = subprocess.run([dot, f"-T{fmt}", "-o", str(path)], input=text.encode(),
+                          capture_output=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"render: dot failed on the graph: {done.stderr.decode().strip()}")
+    return path
+
+
+def _quote(text):
+    return text.replace("\\", "\\\\").replace('"', '\\"')
