@@ -74,9 +74,13 @@ def run(args):
     results = {}
     for name in methods:
         results[name] = train_one(name, initial, sizes, (xtr, ytr), (xte, yte), lrs[name], args)
-    print_table(results)
+    table = print_table(results)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    (out / "results.md").write_text(f"# tinyad compare\n\n`{_command(args)}`\n\nMLP {sizes}, "
+                                    f"{args.activation}, Adam, batch {args.batch_size}, "
+                                    f"{args.epochs} epochs, {len(xtr)} train / {len(xte)} test "
+                                    f"examples; {_machine()}\n\n{table}")
     payload = {"config": {k: v for k, v in vars(args).items() if k != "func"},
                "sizes": sizes, "results": results}
     (out / "results.json").write_text(json.dumps(payload, indent=1) + "\n")
@@ -84,7 +88,7 @@ def run(args):
         from .plots import plot_compare
         for path in plot_compare(results, out):
             print(f"wrote {path}")
-    print(f"wrote {out / 'results.json'}")
+    print(f"wrote {out / 'results.json'} and results.md")
     return 0
 
 
@@ -158,17 +162,51 @@ def weight_alignment(align):
     return float(np.mean(values)) if values else float("nan")
 
 
-def print_table(results):
-    head = (f"{'method':>12} {'train loss':>10} {'test acc':>9} {'ms/step':>8} {'steps/s':>8} "
-            f"{'peak MiB':>9} {'align':>6} {'align(mean)':>11}")
-    print("\n" + head + "\n" + "-" * len(head))
+COLUMNS = ("method", "train loss", "test acc", "ms/step", "steps/s", "peak MiB", "align",
+           "align(mean)")
+LEGEND = ("align: mean cosine between the rule's weight update and the true gradient after "
+          "training (one draw); align(mean): of the mean of many forward-gradient draws")
+
+
+def table_rows(results):
     for name, r in results.items():
         mean = r.get("alignment_mean")
-        print(f"{name:>12} {r['train_loss']:10.4f} {r['test_acc']:9.2%} {r['ms_per_step']:8.2f} "
-              f"{r['steps_per_s']:8.1f} {r['peak_mib']:9.2f} {weight_alignment(r['alignment']):6.3f} "
-              f"{weight_alignment(mean) if mean else float('nan'):11.3f}")
-    print("align: mean cosine between the rule's weight update and the true gradient, after "
-          "training, one draw; align(mean): the mean of many forward-gradient draws")
+        yield (name, f"{r['train_loss']:.4f}", f"{r['test_acc']:.2%}", f"{r['ms_per_step']:.2f}",
+               f"{r['steps_per_s']:.1f}", f"{r['peak_mib']:.2f}",
+               f"{weight_alignment(r['alignment']):.3f}",
+               f"{weight_alignment(mean):.3f}" if mean else "-")
+
+
+def print_table(results):
+    """Print the final table; return it as markdown."""
+    widths = [12, 10, 9, 8, 8, 9, 6, 11]
+    line = " ".join(f"{c:>{w}}" for c, w in zip(COLUMNS, widths))
+    print("\n" + line + "\n" + "-" * len(line))
+    for row in table_rows(results):
+        print(" ".join(f"{c:>{w}}" for c, w in zip(row, widths)))
+    print(LEGEND)
+    md = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    md += ["| " + " | ".join(row) + " |" for row in table_rows(results)]
+    return "\n".join(md) + "\n\n" + LEGEND + "\n"
+
+
+def _command(args):
+    """The command line that reproduces this run."""
+    words = ["tinyad compare"]
+    for key, value in vars(args).items():
+        if key in ("command", "func") or value in (None, False, ""):
+            continue
+        words.append(f"--{key.replace('_', '-')}" + ("" if value is True else f" {value}"))
+    return " ".join(words)
+
+
+def _machine():
+    import os
+    import platform
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (f"{platform.machine()} with {os.cpu_count()} cores, Python "
+            f"{platform.python_version()}, NumPy {np.__version__}, load average {load:.2f} "
+            "at the end")
 
 
 def load_dataset(name, train_size=None, test_size=None):
