@@ -70,7 +70,21 @@ def unpack(x, level):
 def fit_tangent(tangent, out):
     """Bring a tangent to the output's shape and dtype: ``x + b`` with b broadcast over x moves
     with x's tangent on every broadcast copy."""
-    from . import ops
-    if tangent.shape != out.shape:
-        tangent = ops.broadcast_to(tangent, out.shape)
-    return ops.astype(tangent, out.dtype)
+    td, od = tangent._data, out._data
+    if td.shape != od.shape:
+        tangent = _ops().broadcast_to(tangent, od.shape)
+    if td.dtype != od.dtype:
+        tangent = _ops().astype(tangent, od.dtype)
+    return tangent
+
+
+_OPS = None
+
+
+def _ops():
+    """ops.py, imported once on first use (it imports this module's dependencies)."""
+    global _OPS
+    if _OPS is None:
+        from . import ops
+        _OPS = ops
+    return _OPS

@@ -53,12 +53,17 @@ class Primitive:
 
 def apply(prim, *args, **params):
     """Run primitive `prim` on Tensors `args`; returns a Tensor (a Dual if an input is one)."""
-    top = max(a._level for a in args)
+    top, tracked = -1, False
+    for a in args:                     # a plain loop: this runs for every operation
+        if a._level > top:
+            top = a._level
+        if a._requires_grad:
+            tracked = True
     if top >= 0:
         out = _apply_dual(prim, top, args, params)
     else:
         out = Tensor(_compute(prim, args, params))
-    if tape.recording() and any(a._requires_grad for a in args):
+    if tracked and tape.recording():
         out._requires_grad = True
         out._node = tape.Node(prim, args, params)
     if OBSERVERS:
@@ -68,8 +73,10 @@ def apply(prim, *args, **params):
 
 
 def _compute(prim, args, params):
-    datas = [a._data for a in args]
-    if len(datas) > 1:
+    if len(args) == 1:
+        datas = (args[0]._data,)
+    else:
+        datas = [a._data for a in args]
         _check_devices(prim, datas)
     try:
         return prim.impl(*datas, **params)
@@ -85,16 +92,20 @@ def _params(params):
 
 def _check_devices(prim, datas):
     first = type(datas[0])
-    if any(type(d) is not first for d in datas):
-        devices = [backend.device_of(d) for d in datas]
-        if len(set(devices)) > 1:
-            raise DeviceError(f"{prim.name}: inputs on different devices {devices} with shapes "
-                              f"{shapes(*datas)}; move them with .to('cuda') or .to('cpu')")
+    for d in datas:
+        if type(d) is not first:
+            break
+    else:
+        return                         # one array type: one device
+    devices = [backend.device_of(d) for d in datas]
+    if len(set(devices)) > 1:
+        raise DeviceError(f"{prim.name}: inputs on different devices {devices} with shapes "
+                          f"{shapes(*datas)}; move them with .to('cuda') or .to('cpu')")
 
 
 def _apply_dual(prim, level, args, params):
     """Forward mode at dual level `level`: lower-level values are constants here."""
-    from .dual import Dual, fit_tangent
+    Dual, fit_tangent = _dual_module()
     primals = [a.primal if a._level == level else a for a in args]
     tangents = [a.tangent if a._level == level else None for a in args]
     out = apply(prim, *primals, **params)
@@ -112,3 +123,16 @@ def _apply_dual(prim, level, args, params):
 
 def _zeros_like(x):
     return Tensor(x._xp.zeros_like(x._data))
+
+
+_DUAL = None
+
+
+def _dual_module():
+    """(Dual, fit_tangent) from dual.py, imported once on first use (dual.py imports tensor.py,
+    which imports this module)."""
+    global _DUAL
+    if _DUAL is None:
+        from .dual import Dual, fit_tangent
+        _DUAL = Dual, fit_tangent
+    return _DUAL

@@ -105,7 +105,7 @@ getitem = Primitive("getitem", lambda x, index: x[index], jvp=LINEAR,
 scatter_add = Primitive("scatter_add",                      # zeros(shape) with g added at index
                         lambda g, index, shape: _scatter_add(g, index, shape), jvp=LINEAR,
                         vjp=(lambda c, out, g, index, shape: ops.getitem(c, index),))
-concatenate = Primitive("concatenate", lambda *xs, axis: _xp(xs[0]).concatenate(xs, axis),
+concatenate = Primitive("concatenate", lambda *xs, axis: _concatenate(xs, axis),
                         jvp=LINEAR, rule="every axis but the joined one must be equal",
                         vjp=lambda i, g, out, *xs, axis: ops.getitem(g, _piece(xs, i, axis)))
 
@@ -120,6 +120,21 @@ def _sigmoid(x):
     xp = _xp(x)
     e = xp.exp(-xp.abs(x))
     return xp.where(x >= 0, 1, e) / (1 + e)
+
+
+def _concatenate(xs, axis):
+    """``concatenate`` into a C-ordered result. NumPy's own picks the inputs' memory order, so
+    joining transposed views (im2col's windows) gives a strided result that every later reshape
+    must copy; writing into a C-ordered ``out`` costs the same and keeps those reshapes views."""
+    xp = _xp(xs[0])
+    nd = xs[0].ndim
+    ax = axis + nd if axis < 0 else axis
+    if not 0 <= ax < nd or any(x.ndim != nd for x in xs):
+        return xp.concatenate(xs, axis)               # let NumPy raise its own error
+    shape = list(xs[0].shape)
+    shape[ax] = int(np.sum([x.shape[ax] for x in xs], dtype=np.int64))
+    out = xp.empty(tuple(shape), dtype=xp.result_type(*xs))
+    return xp.concatenate(xs, axis, out=out)
 
 
 def _scatter_add(g, index, shape):

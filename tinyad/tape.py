@@ -15,7 +15,7 @@ consumed its output has passed its cotangent down:
 import itertools
 from contextlib import contextmanager
 
-from .errors import GradError, ShapeError, shapes
+from .errors import GradError, ShapeError
 
 _state = {"record": True}
 _counter = itertools.count()
@@ -60,7 +60,7 @@ class Node:
         self.shapes = None            # filled in when the node is freed, for error messages
 
     def free(self):
-        self.shapes = shapes(*self.inputs)
+        self.shapes = [tuple(x._data.shape) for x in self.inputs]   # formatted only on error
         self.inputs = None
 
     def __repr__(self):
@@ -180,7 +180,8 @@ def _topological_order(roots, stop_ids):
         if node.inputs is None:
             raise GradError(
                 f"backward through a freed graph: node #{node.index} '{node.prim.name}' (inputs "
-                f"{node.shapes} -> {t.shape}) was freed by an earlier backward(); pass "
+                f"{', '.join(map(str, node.shapes))} -> {t.shape}) was freed by an earlier "
+                "backward(); pass "
                 "retain_graph=True to the first backward to go through the graph twice")
         order.append(t)
         stack.extend(node.inputs)
@@ -203,9 +204,21 @@ def _add(grads, x, g):
 def _fit(g, x):
     """The one step on the gradient path that undoes broadcasting: sum `g` down to x's shape,
     in x's dtype. d/dx of out = x + b with x (3, 1), b (3, 4) is the row sums of g."""
-    from . import ops
-    if g.shape != x.shape:
-        g = ops.unbroadcast(g, x.shape)
-    if g.dtype != x.dtype:
-        g = ops.astype(g, x.dtype)
+    gd, xd = g._data, x._data
+    if gd.shape != xd.shape:
+        g = _ops().unbroadcast(g, x.shape)
+    if g._data.dtype != xd.dtype:
+        g = _ops().astype(g, x.dtype)
     return g
+
+
+def _ops():
+    """ops.py (imported on first use: it imports this module)."""
+    global _OPS
+    if _OPS is None:
+        from . import ops
+        _OPS = ops
+    return _OPS
+
+
+_OPS = None

@@ -1,0 +1,108 @@
+"""Training curves: ``tinyad compare`` (backprop, forward gradients, DFA, FA on one MLP with Adam)
+on MNIST and on Fashion-MNIST, kept with their plots.
+
+    mnist     the MNIST test set folder (10,000 images): first 8,000 train, last 2,000 test
+    fashion   the full Fashion-MNIST (60,000 train / 10,000 test, /usr/share/datasets/fashion-mnist)
+
+Each run is ``tinyad compare`` with the default methods and learning rates, writing
+results.json, loss_vs_steps.png, loss_vs_seconds.png and alignment.png to
+bench/results/curves_mnist and bench/results/curves_fashion; a results.json over 2 MB has its
+per-step arrays thinned (every k-th step, k recorded). curves.{json,md} collect the final tables.
+
+    python bench/bench_curves.py [--mnist DIR] [--fashion-epochs 3] [--quick] [--out DIR]
+"""
+import argparse
+import json
+import time
+from pathlib import Path
+
+from tinyad import benchmarks, cli
+
+from common import RESULTS, markdown_table, write
+
+MAX_BYTES = 2_000_000
+COLUMNS = ["dataset", "method", "lr", "train_loss", "test_acc", "ms_per_step", "steps_per_s",
+           "peak_mib", "align", "align_mean"]
+
+
+def compare(argv, out):
+    start = time.perf_counter()
+    code = cli.main(["compare", *argv, "--out", str(out)])
+    if code:
+        raise SystemExit(f"tinyad compare {' '.join(argv)} failed with exit code {code}")
+    seconds = time.perf_counter() - start
+    thinned = thin(out / "results.json")
+    return json.loads((out / "results.json").read_text()), seconds, thinned
+
+
+def thin(path, max_bytes=MAX_BYTES):
+    """Keep every k-th per-step loss and clock value (k = 2, 4, 8...) until the file is under
+    `max_bytes`; returns k (1: left as written)."""
+    if path.stat().st_size <= max_bytes:
+        return 1
+    payload = json.loads(path.read_text())
+    k = 1
+    while True:
+        k *= 2
+        thinned = {**payload, "thinned_every": k, "results": {
+            m: {key: (v[::k] if key in ("losses", "seconds") else v) for key, v in r.items()}
+            for m, r in payload["results"].items()}}
+        text = json.dumps(thinned, indent=1) + "\n"
+        if len(text) <= max_bytes:
+            path.write_text(text)
+            return k
+
+
+def weight_mean(align):
+    values = [v for k, v in (align or {}).items() if k.endswith("weight")]
+    return sum(values) / len(values) if values else float("nan")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mnist", default=benchmarks.DEFAULT_DATA,
+                        help="folder with the MNIST test-set IDX files")
+    parser.add_argument("--fashion-epochs", type=int, default=3)
+    parser.add_argument("--quick", action="store_true",
+                        help="a seconds-long smoke run on the embedded digits")
+    parser.add_argument("--out", default=None, help="results folder (default bench/results)")
+    args = parser.parse_args(argv)
+    out_dir = Path(args.out) if args.out else RESULTS
+    if args.quick:
+        runs = {"default (smoke)": (["--dataset", "default", "--train-size", "512",
+                                     "--test-size", "256", "--epochs", "1", "--align-draws", "2"],
+                                    out_dir / "curves_smoke")}
+    else:
+        runs = {"mnist": (["--dataset", args.mnist, "--train-size", "8000", "--test-size",
+                           "2000"], out_dir / "curves_mnist"),
+                "fashion-mnist": (["--dataset", "fashion-mnist", "--epochs",
+                                   str(args.fashion_epochs)], out_dir / "curves_fashion")}
+    rows, runs_info = [], {}
+    load = benchmarks._loadavg()
+    for dataset, (cmd, out) in runs.items():
+        payload, seconds, thinned = compare(cmd, out)
+        runs_info[dataset] = {"command": "tinyad compare " + " ".join(cmd) + f" --out {out}",
+                              "seconds": seconds, "thinned_every": thinned,
+                              "config": payload["config"], "sizes": payload["sizes"]}
+        for method, r in payload["results"].items():
+            rows.append({"dataset": dataset, "method": method, "lr": r["lr"],
+                         "train_loss": r["train_loss"], "test_acc": r["test_acc"],
+                         "ms_per_step": r["ms_per_step"], "steps_per_s": r["steps_per_s"],
+                         "peak_mib": r["peak_mib"], "align": weight_mean(r["alignment"]),
+                         "align_mean": weight_mean(r.get("alignment_mean"))})
+    table = (("**Smoke run (--quick): these numbers mean nothing.**\n\n" if args.quick else "")
+             + markdown_table(rows, COLUMNS)
+             + "\n\nFinal epoch: train loss (mean over the epoch), test accuracy, time per "
+             "training step, peak MiB during a step (tracemalloc), align: mean cosine between "
+             "the rule's weight update and the true gradient after training (one draw; "
+             "align_mean: mean of many forward-gradient draws). Commands:\n\n"
+             + "\n".join(f"- {d}: `{i['command']}` ({i['seconds']:.0f} s)"
+                         for d, i in runs_info.items())
+             + f"\n\nLoad average before/after: {load} / {benchmarks._loadavg()}.")
+    write("curves", {"rows": rows, "runs": runs_info, "quick": args.quick}, table,
+          "Training curves: tinyad compare on MNIST and Fashion-MNIST", out_dir=out_dir)
+    return rows
+
+
+if __name__ == "__main__":
+    main()

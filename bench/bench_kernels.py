@@ -1,0 +1,236 @@
+"""Benchmark tinyad.kernels: what the fused kernels buy over the NumPy references.
+
+CPU: each fused Numba kernel against its NumPy reference (float32, median of many calls after
+warm-up, at 64x1024, 256x256, 256x1024 and 1024x1024), and the Numba matmul against NumPy's BLAS
+in GFLOP/s (256, 512, 1024). GPU, when CuPy finds a device: the Numba CUDA tiled matmul against
+cuBLAS (``cupy @``) at 1024-8192 in GFLOP/s and % of cuBLAS, and the activation kernels' memory
+throughput (GB/s: bytes read + written per second) against a device-to-device copy.
+
+Writes bench/results/kernels_cpu.{json,md} (and kernels_gpu.{json,md}) with the machine: CPU
+count, versions, OPENBLAS_* and NUMBA_NUM_THREADS, and the load average, since a busy core slows
+parallel kernels a lot. Usage::
+
+    python bench/bench_kernels.py            # full run, about a minute on 2 cores
+    python bench/bench_kernels.py --quick    # seconds: one size, few repetitions, writes nothing
+"""
+import argparse
+import importlib
+import json
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+import tinyad.kernels as K
+from tinyad.kernels import cpu_matmul, reference
+from tinyad.kernels.select import NUMBA_MODULE
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def median_seconds(*fns, reps, warmup=3):
+    """Median seconds per call of each function, calls interleaved so that a noisy moment
+    (another process on a 2-core machine) hits all of them alike."""
+    for fn in fns:
+        for _ in range(warmup):
+            fn()
+    times = [[] for _ in fns]
+    for _ in range(reps):
+        for fn, ts in zip(fns, times):
+            t = time.perf_counter()
+            fn()
+            ts.append(time.perf_counter() - t)
+    return [statistics.median(ts) for ts in times]
+
+
+def reps_for(seconds_per_call, budget, lo=5, hi=200):
+    return int(min(hi, max(lo, budget / max(seconds_per_call, 1e-7))))
+
+
+def machine():
+    import numba
+    return {
+        "platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(), "python": platform.python_version(),
+        "numpy": np.__version__, "numba": numba.__version__,
+        "numba_threads": numba.config.NUMBA_NUM_THREADS,
+        "numba_threading_layer": numba.config.THREADING_LAYER,
+        "env": {k: v for k, v in sorted(os.environ.items())
+                if k.startswith(("OPENBLAS_", "NUMBA_NUM_THREADS", "OMP_NUM_THREADS",
+                                 "TINYAD_KERNELS", "CUPY_TF32"))},
+        "loadavg_before": list(os.getloadavg()),
+    }
+
+
+def cpu_cases(shape):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape).astype(np.float32)
+    t = rng.standard_normal(shape).astype(np.float32)
+    b = rng.standard_normal(shape[-1]).astype(np.float32)
+    labels = rng.integers(0, shape[-1], shape[0])
+    for name in K.ACTIVATIONS:
+        yield "act_forward", name, (name, x)
+        yield "act_jvp", name, (name, x, t)
+        yield "bias_act", name, (name, x, b)
+    yield "softmax_xent", "-", (x, labels)
+
+
+def bench_cpu(quick):
+    shapes = [(64, 1024)] if quick else [(64, 1024), (256, 256), (256, 1024), (1024, 1024)]
+    budget = 0.02 if quick else 0.25
+    rows = []
+    for shape in shapes:
+        for kernel, act, args in cpu_cases(shape):
+            numba_module = importlib.import_module(f"tinyad.kernels.{NUMBA_MODULE[kernel]}")
+            ref_fn, fused_fn = getattr(reference, kernel), getattr(numba_module, kernel)
+            fused_fn(*args)                                   # compile (or load the cache)
+            first, = median_seconds(lambda: ref_fn(*args), reps=3, warmup=1)
+            n = reps_for(first, budget)
+            t_ref, t_fused = median_seconds(lambda: ref_fn(*args), lambda: fused_fn(*args), reps=n)
+            rows.append({"kernel": kernel, "activation": act, "shape": list(shape),
+                         "numpy_ms": t_ref * 1e3, "numba_ms": t_fused * 1e3,
+                         "speedup": t_ref / t_fused, "reps": n})
+            print(f"{kernel:13s} {act:8s} {str(shape):13s} numpy {t_ref * 1e3:8.3f} ms  "
+                  f"numba {t_fused * 1e3:8.3f} ms  x{t_ref / t_fused:6.2f}", flush=True)
+    matmul = []
+    for n in ([256] if quick else [256, 512, 1024]):
+        rng = np.random.default_rng(1)
+        a, b = (rng.standard_normal((n, n)).astype(np.float32) for _ in range(2))
+        cpu_matmul.matmul(a, b)
+        reps = 3 if quick else (20 if n < 1024 else 7)
+        seconds = median_seconds(lambda: reference.matmul(a, b), lambda: cpu_matmul.matmul(a, b),
+                                 reps=reps)
+        gflops = {name: 2 * n ** 3 / t / 1e9 for name, t in zip(("blas", "numba"), seconds)}
+        matmul.append({"n": n, "blas_gflops": gflops["blas"], "numba_gflops": gflops["numba"],
+                       "numba_vs_blas": gflops["numba"] / gflops["blas"]})
+        print(f"matmul {n:5d}: BLAS {gflops['blas']:7.1f} GFLOP/s  Numba "
+              f"{gflops['numba']:7.1f} GFLOP/s", flush=True)
+    return {"kernels": rows, "matmul": matmul, "auto": dict(K.AUTO)}
+
+
+def cpu_markdown(res):
+    lines = ["# tinyad.kernels on the CPU (float32)", "", _machine_md(res["machine"]), "",
+             "## Fused Numba kernels vs NumPy references (median ms per call)", "",
+             "| kernel | activation | shape | NumPy ms | Numba ms | speed-up |",
+             "|---|---|---|---:|---:|---:|"]
+    for r in res["kernels"]:
+        lines.append(f"| {r['kernel']} | {r['activation']} | {r['shape'][0]}x{r['shape'][1]} | "
+                     f"{r['numpy_ms']:.3f} | {r['numba_ms']:.3f} | {r['speedup']:.2f}x |")
+    lines += ["", "## Matmul (GFLOP/s)", "", "| n | NumPy BLAS | Numba 4x4-tiled | Numba / BLAS |",
+              "|---:|---:|---:|---:|"]
+    for r in res["matmul"]:
+        lines.append(f"| {r['n']} | {r['blas_gflops']:.1f} | {r['numba_gflops']:.1f} | "
+                     f"{r['numba_vs_blas']:.0%} |")
+    lines += ["", "Default backend per kernel (``tinyad.kernels.AUTO``): "
+              + ", ".join(f"{k} = {v}" for k, v in res["auto"].items()), ""]
+    return "\n".join(lines)
+
+
+def _machine_md(m):
+    env = ", ".join(f"{k}={v}" for k, v in m["env"].items()) or "none"
+    return (f"Machine: {m['platform']}, {m['processor']}, {m['cpu_count']} CPUs; Python "
+            f"{m['python']}, NumPy {m['numpy']}, Numba {m['numba']} ({m['numba_threads']} "
+            f"threads); env: {env}; load average before/after: "
+            f"{m['loadavg_before'][0]:.2f} / {m['loadavg_after'][0]:.2f}."
+            + (f" Device: {m['device']}." if "device" in m else ""))
+
+
+def gpu_available():
+    try:
+        import cupy
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:                          # no CuPy, no driver, no device
+        return False
+
+
+def gpu_seconds(fn, reps):
+    import cupy
+    for _ in range(2):
+        fn()
+    start, stop = cupy.cuda.Event(), cupy.cuda.Event()
+    times = []
+    for _ in range(reps):
+        start.record()
+        fn()
+        stop.record()
+        stop.synchronize()
+        times.append(cupy.cuda.get_elapsed_time(start, stop) / 1e3)
+    return statistics.median(times)
+
+
+def bench_gpu(quick):
+    import cupy
+    from tinyad.kernels import cuda as kc
+    res = {"matmul": [], "activations": []}
+    for n in ([1024] if quick else [1024, 2048, 4096, 8192]):
+        a, b = (cupy.random.standard_normal((n, n), dtype=cupy.float32) for _ in range(2))
+        reps = 3 if quick or n >= 4096 else 10
+        t_cublas = gpu_seconds(lambda: a @ b, reps)
+        t_numba = gpu_seconds(lambda: kc.matmul(a, b), reps)
+        row = {"n": n, "cublas_gflops": 2 * n ** 3 / t_cublas / 1e9,
+               "numba_gflops": 2 * n ** 3 / t_numba / 1e9}
+        row["percent_of_cublas"] = 100 * row["numba_gflops"] / row["cublas_gflops"]
+        res["matmul"].append(row)
+        print(f"cuda matmul {n}: cuBLAS {row['cublas_gflops']:9.1f}  Numba "
+              f"{row['numba_gflops']:9.1f} GFLOP/s ({row['percent_of_cublas']:.1f}%)", flush=True)
+    n = 1 << (20 if quick else 26)
+    x = cupy.random.standard_normal(n, dtype=cupy.float32)
+    out = cupy.empty_like(x)
+    copy_gbs = 2 * x.nbytes / gpu_seconds(lambda: cupy.copyto(out, x), 10) / 1e9
+    for name in K.ACTIVATIONS:
+        for impl, fn in [("numba_cuda", lambda: kc.act_forward(name, x)),
+                         ("cupy", lambda: K.act_forward(name, x))]:
+            gbs = 3 * x.nbytes / gpu_seconds(fn, 10) / 1e9          # read x, write y and f'
+            res["activations"].append({"activation": name, "impl": impl, "elements": n,
+                                       "gb_per_s": gbs, "copy_gb_per_s": copy_gbs})
+            print(f"{impl:10s} {name:8s} {gbs:8.1f} GB/s (copy {copy_gbs:.1f})", flush=True)
+    props = cupy.cuda.runtime.getDeviceProperties(0)
+    return res, props["name"].decode() if isinstance(props["name"], bytes) else props["name"]
+
+
+def gpu_markdown(res):
+    lines = ["# tinyad.kernels on the GPU (float32)", "", _machine_md(res["machine"]), "",
+             "## Numba CUDA tiled matmul vs cuBLAS (GFLOP/s)", "",
+             "| n | cuBLAS | Numba CUDA | % of cuBLAS |", "|---:|---:|---:|---:|"]
+    lines += [f"| {r['n']} | {r['cublas_gflops']:.0f} | {r['numba_gflops']:.0f} | "
+              f"{r['percent_of_cublas']:.1f}% |" for r in res["matmul"]]
+    lines += ["", "## Activation forward+derivative, memory throughput (GB/s)", "",
+              "| activation | kernel | GB/s | device copy GB/s |", "|---|---|---:|---:|"]
+    lines += [f"| {r['activation']} | {r['impl']} | {r['gb_per_s']:.0f} | "
+              f"{r['copy_gb_per_s']:.0f} |" for r in res["activations"]]
+    return "\n".join(lines + [""])
+
+
+def write(name, res, markdown):
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(res, indent=1) + "\n")
+    (RESULTS / f"{name}.md").write_text(markdown(res))
+    print(f"wrote {RESULTS / name}.json and .md")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="a seconds-long smoke run that prints but writes no results")
+    args = parser.parse_args()
+    res = {"machine": machine(), "quick": args.quick}
+    res.update(bench_cpu(args.quick))
+    res["machine"]["loadavg_after"] = list(os.getloadavg())
+    if not args.quick:
+        write("kernels_cpu", res, cpu_markdown)
+    if not gpu_available():
+        print("no GPU: skipped")
+        return
+    gpu = {"machine": machine(), "quick": args.quick}
+    gpu_res, gpu["machine"]["device"] = bench_gpu(args.quick)
+    gpu.update(gpu_res)
+    gpu["machine"]["loadavg_after"] = list(os.getloadavg())
+    if not args.quick:
+        write("kernels_gpu", gpu, gpu_markdown)
+
+
+if __name__ == "__main__":
+    main()

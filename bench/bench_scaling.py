@@ -1,0 +1,292 @@
+"""Cost growth with depth and width: step time and peak memory for backprop, forward gradients
+(weight perturbation) and DFA.
+
+Depth: MLPs 784 -> [256] * L -> 10 with L = 2, 4, 8, 16, 32 hidden layers, at batch 64 and 1024.
+Width: 784 -> [W] * L -> 10 with W = 64 ... 4096 and L = 1, 2, at batch 64. ReLU, softmax
+cross-entropy, float32, MNIST-shaped data.
+
+Rules (each one step, ``model.zero_grad(); rule.backward(model, loss, x, y)``):
+
+    bp        ad.learning.Backprop(): the tape keeps every intermediate for the backward pass
+    fg        ad.learning.ForwardGradient(): one dual-number pass under no_grad (nothing taped),
+              v drawn for all parameters first, then p.grad = (∇f·v) v
+    fg-lean   the same estimate, layer by layer: each layer's v is drawn (Numba, from a key of
+              its own) when the pass reaches it and drawn again for the update, so no
+              parameter-sized tangent is ever held (a memory-lean variant; this file only)
+    dfa       ad.learning.DFA(): a forward pass keeping each layer's input and pre-activation,
+              then one random projection of the output error per layer
+
+Memory: tracemalloc's peak during one step, above what was allocated before it (NumPy reports its
+buffers to tracemalloc), split into the gradients the step writes (the same for every rule), the
+tangents (fg: one per parameter) and the rest: stored activations and temporaries. Time: medians
+of repetitions interleaved across rules, wall clock and process CPU time, without tracemalloc.
+
+    python bench/bench_scaling.py [--blas-threads 1] [--quick] [--out DIR]
+"""
+import argparse
+import gc
+import statistics
+import tracemalloc
+
+import numpy as np
+
+import tinyad as ad
+from tinyad import benchmarks, nn
+from tinyad.learning import DFA, Backprop, ForwardGradient
+from tinyad.nn import functional as F
+
+from common import RESULTS, markdown_table, write
+
+RULES = ("bp", "fg", "fg-lean", "dfa")
+
+
+def make_rule(name, seed=0):
+    if name == "bp":
+        return Backprop()
+    if name == "fg":
+        return ForwardGradient(seed=seed)
+    if name == "fg-lean":
+        return LeanForwardGradient(seed=seed)
+    return DFA(seed=seed)
+
+
+class LeanForwardGradient:
+    """ForwardGradient(perturb='weights') for a Sequential MLP with O(one layer) tangent memory.
+
+    Layer i's tangent comes from ``fast_tangents.draw`` with the generator
+    ``default_rng([seed, step, i])``: drawn when the forward pass reaches the layer, dropped after
+    it, drawn again (identically) once ∇f·v is known, and scaled in place into the gradient."""
+
+    def __init__(self, seed=0):
+        from tinyad.learning import fast_tangents
+        self.fast, self.seed, self.step = fast_tangents, seed, 0
+
+    def _tangents(self, i, layer):
+        rng = np.random.default_rng([self.seed, self.step, i])
+        params = [layer.weight] + ([layer.bias] if layer.bias is not None else [])
+        return params, self.fast.draw([p.shape for p in params], "normal", rng, params[0].data)
+
+    def backward(self, model, loss_fn, x, y):
+        from tinyad.dual import dual, dual_level, unpack
+        layers = list(model.layers)
+        linears = [m for m in layers if isinstance(m, nn.Linear)]
+        with ad.no_grad(), dual_level() as level:
+            h = x
+            for m in layers:
+                if isinstance(m, nn.Linear):
+                    params, vs = self._tangents(linears.index(m), m)
+                    w, b = (dual(p.detach(), ad.Tensor(v)) for p, v in zip(params, vs))
+                    h = F.linear(h, w, b)
+                    del params, vs, w, b
+                else:
+                    h = m(h)
+            loss, d = unpack(loss_fn(h, y), level)
+        scale = float(d.item())
+        for i, layer in enumerate(linears):
+            params, vs = self._tangents(i, layer)
+            for p, v in zip(params, vs):
+                v *= scale
+                p.grad = ad.Tensor(v) if p.grad is None else p.grad + ad.Tensor(v)
+        self.step += 1
+        return float(loss.item())
+
+
+def step_fn(rule, model, x, y):
+    def step():
+        model.zero_grad()
+        return rule.backward(model, F.cross_entropy, x, y)
+    return step
+
+
+def peak_memory(rule, model, x, y, steps=2):
+    """(peak bytes above the start of the step, gradient bytes): the smallest peak of `steps`
+    steps (the first may include one-off allocations)."""
+    step = step_fn(rule, model, x, y)
+    step()
+    peaks = []
+    gc.collect()
+    tracemalloc.start()
+    try:
+        for _ in range(steps):
+            model.zero_grad()
+            gc.collect()
+            start = tracemalloc.get_traced_memory()[0]
+            tracemalloc.reset_peak()
+            rule.backward(model, F.cross_entropy, x, y)
+            peaks.append(tracemalloc.get_traced_memory()[1] - start)
+    finally:
+        tracemalloc.stop()
+    grads = sum(p.grad.data.nbytes for p in model.parameters() if p.grad is not None)
+    return min(peaks), grads
+
+
+def measure_config(sizes, batch, x, y, repeat, warmup, rules=RULES):
+    """One MLP shape: per rule, median step times (wall and CPU, interleaved) and memory."""
+    nn.init.seed(0)
+    model = nn.MLP(sizes)
+    xb = ad.tensor(np.resize(x, (batch, x.shape[1])))
+    yb = np.resize(y, batch)
+    rule_objs = {name: make_rule(name) for name in rules}
+    wall, cpu = benchmarks.interleaved({name: step_fn(r, model, xb, yb)
+                                        for name, r in rule_objs.items()}, repeat, warmup)
+    n_params = sum(p.size for p in model.parameters())
+    rows = []
+    for name, rule in rule_objs.items():
+        peak, grads = peak_memory(rule, model, xb, yb)
+        tangents = 4 * n_params if name == "fg" else 0
+        rows.append({
+            "rule": name, "hidden": len(sizes) - 2, "width": sizes[1], "batch": batch,
+            "params": n_params, "ms": 1e3 * statistics.median(wall[name]),
+            "cpu_ms": 1e3 * statistics.median(cpu[name]), "peak_MiB": peak / 2**20,
+            "grads_MiB": grads / 2**20, "tangents_MiB": tangents / 2**20,
+            "other_MiB": (peak - grads - tangents) / 2**20})
+    return rows
+
+
+def run(quick, repeat, warmup):
+    x, y, source = benchmarks.load_batch(1024)
+    depths = (2, 3) if quick else (2, 4, 8, 16, 32)
+    widths = (32, 64) if quick else (64, 128, 256, 512, 1024, 2048, 4096)
+    batches = (64,) if quick else (64, 1024)
+    hiddens = (1,) if quick else (1, 2)
+    depth_rows, width_rows = [], []
+    for batch in batches:
+        for depth in depths:
+            depth_rows += measure_config([784] + [256] * depth + [10], batch, x, y, repeat, warmup)
+            print(f"depth {depth} batch {batch} done", flush=True)
+    for hidden in hiddens:
+        for width in widths:
+            reps = repeat if width <= 1024 else max(3, repeat // 3)
+            width_rows += measure_config([784] + [width] * hidden + [10], 64, x, y, reps, warmup)
+            print(f"width {width} x{hidden} done", flush=True)
+    return {"data": source, "depth": depth_rows, "width": width_rows}
+
+
+def slopes(rows, key):
+    """Least-squares MiB (or ms) per added hidden layer, per rule and batch."""
+    out = {}
+    for batch in sorted({r["batch"] for r in rows}):
+        for rule in RULES:
+            pts = [(r["hidden"], r[key]) for r in rows if r["rule"] == rule and r["batch"] == batch]
+            if len(pts) > 1:
+                d, v = np.array(pts, dtype=float).T
+                out[f"{rule} batch {batch}"] = float(np.polyfit(d, v, 1)[0])
+    return out
+
+
+def plot(result, out_dir):
+    plt = benchmarks_pyplot()
+    if plt is None:
+        return []
+    paths = []
+    colors = {"bp": "C0", "fg": "C1", "fg-lean": "C2", "dfa": "C3"}
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+    for batch, style in ((64, "-"), (1024, "--")):
+        for rule in RULES:
+            rows = [r for r in result["depth"] if r["rule"] == rule and r["batch"] == batch]
+            if not rows:
+                continue
+            d = [r["hidden"] for r in rows]
+            kw = dict(color=colors[rule], ls=style, marker="o", label=f"{rule}, batch {batch}")
+            axes[0].plot(d, [r["ms"] for r in rows], **kw)
+            axes[1].plot(d, [r["peak_MiB"] for r in rows], **kw)
+            axes[2].plot(d, [r["other_MiB"] for r in rows], **kw)
+    titles = ("step time", "peak memory during a step",
+              "peak minus gradients and tangents (activations, temporaries)")
+    for ax, title, ylabel in zip(axes, titles, ("ms (median)", "MiB", "MiB")):
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("hidden layers of 256")
+        ax.set_ylabel(ylabel)
+        ax.set_title(title, fontsize=10)
+        ax.grid(alpha=0.3, which="both")
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    paths.append(out_dir / "scaling_depth.png")
+    fig.savefig(paths[-1], dpi=110)
+    plt.close(fig)
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    for hidden, style in ((1, "-"), (2, "--")):
+        for rule in RULES:
+            rows = [r for r in result["width"] if r["rule"] == rule and r["hidden"] == hidden]
+            if not rows:
+                continue
+            w = [r["width"] for r in rows]
+            kw = dict(color=colors[rule], ls=style, marker="o",
+                      label=f"{rule}, {hidden} hidden layer{'s' if hidden > 1 else ''}")
+            axes[0].plot(w, [r["ms"] for r in rows], **kw)
+            axes[1].plot(w, [r["peak_MiB"] for r in rows], **kw)
+    for ax, title, ylabel in zip(axes, ("step time", "peak memory during a step"),
+                                 ("ms (median)", "MiB")):
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("hidden width (batch 64)")
+        ax.set_ylabel(ylabel)
+        ax.set_title(title, fontsize=10)
+        ax.grid(alpha=0.3, which="both")
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    paths.append(out_dir / "scaling_width.png")
+    fig.savefig(paths[-1], dpi=110)
+    plt.close(fig)
+    return paths
+
+
+def benchmarks_pyplot():
+    try:
+        import matplotlib
+    except ImportError:
+        print("matplotlib is not installed: no plots")
+        return None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def main(argv=None):
+    from pathlib import Path
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a seconds-long smoke run")
+    parser.add_argument("--repeat", type=int, default=None, help="timed repetitions (default 9)")
+    parser.add_argument("--blas-threads", type=int, default=None,
+                        help="OpenBLAS threads for this run (default: leave as is)")
+    parser.add_argument("--out", default=None, help="results folder (default bench/results)")
+    args = parser.parse_args(argv)
+    if args.blas_threads:
+        benchmarks.set_blas_threads(args.blas_threads)
+    repeat = args.repeat or (2 if args.quick else 9)
+    load_before = benchmarks._loadavg()
+    result = run(args.quick, repeat, warmup=1 if args.quick else 2)
+    out_dir = Path(args.out) if args.out else RESULTS
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result.update(repeat=repeat, quick=args.quick, blas_threads=benchmarks.blas_threads(),
+                  loadavg_before=load_before, loadavg_after=benchmarks._loadavg(),
+                  mib_per_layer=slopes(result["depth"], "peak_MiB"),
+                  other_mib_per_layer=slopes(result["depth"], "other_MiB"),
+                  ms_per_layer=slopes(result["depth"], "ms"))
+    plots = plot(result, out_dir)
+    cols = ["rule", "hidden", "width", "batch", "params", "ms", "cpu_ms", "peak_MiB", "grads_MiB",
+            "tangents_MiB", "other_MiB"]
+    per_layer = markdown_table(
+        [{"rule, batch": k, "peak MiB per layer": v,
+          "other MiB per layer": result["other_mib_per_layer"][k],
+          "ms per layer": result["ms_per_layer"][k]} for k, v in result["mib_per_layer"].items()],
+        ["rule, batch", "peak MiB per layer", "other MiB per layer", "ms per layer"])
+    table = (("**Smoke run (--quick): these numbers mean nothing.**\n\n" if args.quick else "")
+             + f"Depth (hidden layers of 256):\n\n{markdown_table(result['depth'], cols)}\n\n"
+             f"Growth per added hidden layer (least squares):\n\n{per_layer}\n\n"
+             f"Width (batch 64):\n\n{markdown_table(result['width'], cols)}\n\n"
+             f"ms: wall-clock median; cpu_ms: process CPU-time median; peak_MiB: tracemalloc peak "
+             f"during one step above its start = grads_MiB (the gradients written) + "
+             f"tangents_MiB (fg's v, one per parameter) + other_MiB (stored activations and "
+             f"temporaries). BLAS threads: {result['blas_threads']}; load average before/after: "
+             f"{load_before} / {result['loadavg_after']}. Plots: "
+             + ", ".join(p.name for p in plots) + ".")
+    write("scaling", result, table, "Step time and peak memory against depth and width",
+          out_dir=out_dir)
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""Smoke runs of the benchmarks: each bench/ script and ``tinyad bench`` with ``--quick``, in a
+subprocess, writing into a temporary folder. They check that the scripts run and write their
+files, not the numbers (benchmarks are not tests). Together well under a minute on 2 cores."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
+
+SCRIPTS = {                       # script: the result files it must write
+    "bench_overhead.py": ["overhead.json", "overhead.md"],
+    "bench_paper.py": ["paper_ratios.json", "paper_ratios.md"],
+    "bench_scaling.py": ["scaling.json", "scaling.md", "scaling_depth.png", "scaling_width.png"],
+    "bench_tangents.py": ["tangents.json", "tangents.md"],
+    "bench_trajectories.py": ["trajectories.json", "trajectories.md", "trajectories_beale.png",
+                              "trajectories_rosenbrock.png"],
+    "bench_curves.py": ["curves.json", "curves.md", "curves_smoke/results.json",
+                        "curves_smoke/loss_vs_steps.png", "curves_smoke/loss_vs_seconds.png"],
+}
+
+
+def _run(args, tmp_path, timeout=120):
+    env = dict(os.environ, MPLBACKEND="Agg")
+    proc = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+    assert proc.returncode == 0, f"{args} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return proc
+
+
+@pytest.mark.parametrize("script", sorted(SCRIPTS))
+def test_bench_script_quick(script, tmp_path):
+    out = tmp_path / "results"
+    _run([str(BENCH / script), "--quick", "--out", str(out)], tmp_path)
+    for name in SCRIPTS[script]:
+        assert (out / name).is_file(), f"{script} did not write {name}"
+    payload = json.loads((out / SCRIPTS[script][0]).read_text())
+    assert payload["machine"]["cpu_count"] >= 1          # the machine record is there
+
+
+def test_tinyad_bench_cli_quick(tmp_path):
+    out = tmp_path / "bench"
+    proc = _run(["-m", "tinyad", "bench", "--quick", "--model", "logreg", "--out", str(out)],
+                tmp_path)
+    result = json.loads((out / "paper_ratios.json").read_text())
+    engines = {(r["model"], r["engine"]) for r in result["rows"]}
+    assert {("logreg", "tinyad"), ("logreg", "numpy")} <= engines
+    row = next(r for r in result["rows"] if r["engine"] == "tinyad")
+    for key in ("t_f ms", "t_fg ms", "t_fg* ms", "t_bp ms", "R_f", "R_f*", "R_b"):
+        assert row[key] > 0
+    assert result["blas"]["threads"] is None or result["blas"]["threads"] >= 1
+    assert "R_b" in proc.stdout
+
+
+def test_tinyad_bench_rejects_bad_arguments(tmp_path):
+    env = dict(os.environ, MPLBACKEND="Agg")
+    proc = subprocess.run([sys.executable, "-m", "tinyad", "bench", "--model", "resnet"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "resnet" in proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "tinyad", "bench", "--engines", "jax"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "--engines" in proc.stderr
+
+
+def test_fast_tangents_distributions():
+    """The Numba generator (used by the benchmarks): reproducible from the caller's generator,
+    mean 0 and variance 1, normal tails, signs exactly ±1."""
+    fast = pytest.importorskip("tinyad.learning.fast_tangents")
+    if not fast.available():
+        pytest.skip("numba is not installed")
+    a = fast.draw_flat(1_000_001, "normal", np.random.default_rng(3))
+    b = fast.draw_flat(1_000_001, "normal", np.random.default_rng(3))
+    assert a.dtype == np.float32 and np.array_equal(a, b)
+    assert abs(a.mean()) < 5e-3 and abs(a.var() - 1) < 5e-3
+    assert abs(np.mean(np.abs(a) > 2) - 0.0455) < 2e-3              # P(|z| > 2)
+    assert abs(np.mean(a.astype(np.float64) ** 4) - 3) < 0.05        # normal kurtosis
+    r = fast.draw_flat(1001, "rademacher", np.random.default_rng(0), dtype=np.float64)
+    assert r.dtype == np.float64 and set(np.unique(r)) == {-1.0, 1.0}
+    vs = fast.draw([(3, 4), (5,)], "normal", np.random.default_rng(0), np.zeros(1, np.float32))
+    assert [v.shape for v in vs] == [(3, 4), (5,)]
+    with pytest.raises(ValueError, match="distribution"):
+        fast.draw_flat(3, "uniform", np.random.default_rng(0))
