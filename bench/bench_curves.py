@@ -9,7 +9,7 @@ results.json, loss_vs_steps.png, loss_vs_seconds.png and alignment.png to
 bench/results/curves_mnist and bench/results/curves_fashion; a results.json over 2 MB has its
 per-step arrays thinned (every k-th step, k recorded). curves.{json,md} collect the final tables.
 
-    python bench/bench_curves.py [--mnist DIR] [--fashion-epochs 3] [--quick] [--out DIR]
+    python bench/bench_curves.py [--mnist DIR] [--fashion-epochs 3] [--blas-threads 1] [--quick]
 """
 import argparse
 import json
@@ -63,11 +63,15 @@ def main(argv=None):
     parser.add_argument("--mnist", default=benchmarks.DEFAULT_DATA,
                         help="folder with the MNIST test-set IDX files")
     parser.add_argument("--fashion-epochs", type=int, default=3)
+    parser.add_argument("--blas-threads", type=int, default=None,
+                        help="OpenBLAS threads for this run (default: leave as is)")
     parser.add_argument("--quick", action="store_true",
                         help="a seconds-long smoke run on the embedded digits")
     parser.add_argument("--out", default=None, help="results folder (default bench/results)")
     args = parser.parse_args(argv)
     out_dir = Path(args.out) if args.out else RESULTS
+    if args.blas_threads:
+        benchmarks.set_blas_threads(args.blas_threads)
     if args.quick:
         runs = {"default (smoke)": (["--dataset", "default", "--train-size", "512",
                                      "--test-size", "256", "--epochs", "1", "--align-draws", "2"],
@@ -81,7 +85,12 @@ def main(argv=None):
     load = benchmarks._loadavg()
     for dataset, (cmd, out) in runs.items():
         payload, seconds, thinned = compare(cmd, out)
-        runs_info[dataset] = {"command": "tinyad compare " + " ".join(cmd) + f" --out {out}",
+        shown = out.resolve()
+        try:
+            shown = shown.relative_to(Path(__file__).resolve().parents[1])
+        except ValueError:
+            pass
+        runs_info[dataset] = {"command": "tinyad compare " + " ".join(cmd) + f" --out {shown}",
                               "seconds": seconds, "thinned_every": thinned,
                               "config": payload["config"], "sizes": payload["sizes"]}
         for method, r in payload["results"].items():
@@ -98,8 +107,10 @@ def main(argv=None):
              "align_mean: mean of many forward-gradient draws). Commands:\n\n"
              + "\n".join(f"- {d}: `{i['command']}` ({i['seconds']:.0f} s)"
                          for d, i in runs_info.items())
-             + f"\n\nLoad average before/after: {load} / {benchmarks._loadavg()}.")
-    write("curves", {"rows": rows, "runs": runs_info, "quick": args.quick}, table,
+             + f"\n\nBLAS threads: {benchmarks.blas_threads()}. Load average before/after: "
+             f"{load} / {benchmarks._loadavg()}.")
+    write("curves", {"rows": rows, "runs": runs_info, "quick": args.quick,
+                     "blas_threads": benchmarks.blas_threads()}, table,
           "Training curves: tinyad compare on MNIST and Fashion-MNIST", out_dir=out_dir)
     return rows
 

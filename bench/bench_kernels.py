@@ -1,8 +1,8 @@
 """Benchmark tinyad.kernels: what the fused kernels buy over the NumPy references.
 
 CPU: each fused Numba kernel against its NumPy reference (float32, median of many calls after
-warm-up, at 64x1024, 256x256, 256x1024 and 1024x1024), and the Numba matmul against NumPy's BLAS
-in GFLOP/s (256, 512, 1024). GPU, when CuPy finds a device: the Numba CUDA tiled matmul against
+warm-up, at 64x1024, 256x256, 256x1024 and 1024x1024), the Numba matmul against NumPy's BLAS
+in GFLOP/s (256, 512, 1024), and the kernels in context: a 2-layer MLP step under each backend. GPU, when CuPy finds a device: the Numba CUDA tiled matmul against
 cuBLAS (``cupy @``) at 1024-8192 in GFLOP/s and % of cuBLAS, and the activation kernels' memory
 throughput (GB/s: bytes read + written per second) against a device-to-device copy.
 
@@ -65,13 +65,13 @@ def machine():
     }
 
 
-def cpu_cases(shape):
+def cpu_cases(shape, activations=True):
     rng = np.random.default_rng(0)
     x = rng.standard_normal(shape).astype(np.float32)
     t = rng.standard_normal(shape).astype(np.float32)
     b = rng.standard_normal(shape[-1]).astype(np.float32)
     labels = rng.integers(0, shape[-1], shape[0])
-    for name in K.ACTIVATIONS:
+    for name in K.ACTIVATIONS if activations else ():
         yield "act_forward", name, (name, x)
         yield "act_jvp", name, (name, x, t)
         yield "bias_act", name, (name, x, b)
@@ -80,10 +80,11 @@ def cpu_cases(shape):
 
 def bench_cpu(quick):
     shapes = [(64, 1024)] if quick else [(64, 1024), (256, 256), (256, 1024), (1024, 1024)]
+    classifiers = [] if quick else [(64, 10), (256, 10), (256, 100)]    # softmax: batch x classes
     budget = 0.02 if quick else 0.25
     rows = []
-    for shape in shapes:
-        for kernel, act, args in cpu_cases(shape):
+    for shape, activations in [(s, True) for s in shapes] + [(s, False) for s in classifiers]:
+        for kernel, act, args in cpu_cases(shape, activations):
             numba_module = importlib.import_module(f"tinyad.kernels.{NUMBA_MODULE[kernel]}")
             ref_fn, fused_fn = getattr(reference, kernel), getattr(numba_module, kernel)
             fused_fn(*args)                                   # compile (or load the cache)
@@ -101,29 +102,69 @@ def bench_cpu(quick):
         a, b = (rng.standard_normal((n, n)).astype(np.float32) for _ in range(2))
         cpu_matmul.matmul(a, b)
         reps = 3 if quick else (20 if n < 1024 else 7)
-        seconds = median_seconds(lambda: reference.matmul(a, b), lambda: cpu_matmul.matmul(a, b),
-                                 reps=reps)
+        seconds = [median_seconds(lambda f=f: f(a, b), reps=reps)[0]     # not interleaved: two
+                   for f in (reference.matmul, cpu_matmul.matmul)]       # busy pools collide
         gflops = {name: 2 * n ** 3 / t / 1e9 for name, t in zip(("blas", "numba"), seconds)}
         matmul.append({"n": n, "blas_gflops": gflops["blas"], "numba_gflops": gflops["numba"],
                        "numba_vs_blas": gflops["numba"] / gflops["blas"]})
         print(f"matmul {n:5d}: BLAS {gflops['blas']:7.1f} GFLOP/s  Numba "
               f"{gflops['numba']:7.1f} GFLOP/s", flush=True)
-    return {"kernels": rows, "matmul": matmul, "auto": dict(K.AUTO)}
+    return {"kernels": rows, "matmul": matmul, "step": bench_step(quick), "auto": dict(K.AUTO)}
+
+
+def bench_step(quick):
+    """The kernels in context: a 2-layer MLP step, where BLAS matmuls alternate with them."""
+    rows = []
+    for batch, width in [(64, 1024)] if quick else [(64, 1024), (256, 256)]:
+        rng = np.random.default_rng(2)
+        x = rng.standard_normal((batch, width)).astype(np.float32)
+        w1, w2 = ((rng.standard_normal((width, width)) / width ** 0.5).astype(np.float32)
+                  for _ in range(2))
+        w3 = (rng.standard_normal((width, 10)) / width ** 0.5).astype(np.float32)
+        b = np.zeros(width, np.float32)
+        labels = rng.integers(0, 10, batch)
+
+        def step():
+            h1, d1 = K.bias_act("gelu", K.matmul(x, w1), b)
+            h2, d2 = K.bias_act("relu", K.matmul(h1, w2), b)
+            loss, g = K.softmax_xent(K.matmul(h2, w3), labels)
+            return ((g @ w3.T) * d2 @ w2.T) * d1          # backward to the first layer
+
+        def under(mode):
+            def run():
+                with K.using(mode):
+                    step()
+            return run
+
+        modes = ("numpy", "numba", "auto")
+        times = median_seconds(*(under(m) for m in modes), reps=10 if quick else 100)
+        rows.append({"batch": batch, "width": width,
+                     **{f"{m}_ms": t * 1e3 for m, t in zip(modes, times)}})
+        print(f"MLP step {batch}x{width}: " + "  ".join(f"{m} {t * 1e3:.3f} ms"
+                                                      for m, t in zip(modes, times)), flush=True)
+    return rows
 
 
 def cpu_markdown(res):
     lines = ["# tinyad.kernels on the CPU (float32)", "", _machine_md(res["machine"]), "",
              "## Fused Numba kernels vs NumPy references (median ms per call)", "",
-             "| kernel | activation | shape | NumPy ms | Numba ms | speed-up |",
-             "|---|---|---|---:|---:|---:|"]
+             "| kernel | activation | shape | NumPy ms | Numba ms | speed-up | auto runs |",
+             "|---|---|---|---:|---:|---:|---|"]
     for r in res["kernels"]:
+        auto = res["auto"].get(r["activation"]) or res["auto"][r["kernel"]]
         lines.append(f"| {r['kernel']} | {r['activation']} | {r['shape'][0]}x{r['shape'][1]} | "
-                     f"{r['numpy_ms']:.3f} | {r['numba_ms']:.3f} | {r['speedup']:.2f}x |")
+                     f"{r['numpy_ms']:.3f} | {r['numba_ms']:.3f} | {r['speedup']:.2f}x | {auto} |")
     lines += ["", "## Matmul (GFLOP/s)", "", "| n | NumPy BLAS | Numba 4x4-tiled | Numba / BLAS |",
               "|---:|---:|---:|---:|"]
     for r in res["matmul"]:
         lines.append(f"| {r['n']} | {r['blas_gflops']:.1f} | {r['numba_gflops']:.1f} | "
                      f"{r['numba_vs_blas']:.0%} |")
+    lines += ["", "## In context: a 2-layer MLP step (ms)", "",
+              "Forward through bias+GELU and bias+ReLU layers and softmax cross-entropy, back to "
+              "the first layer; BLAS matmuls in between.", "",
+              "| batch x width | all NumPy | all Numba | auto |", "|---|---:|---:|---:|"]
+    lines += [f"| {r['batch']}x{r['width']} | {r['numpy_ms']:.3f} | {r['numba_ms']:.3f} | "
+              f"{r['auto_ms']:.3f} |" for r in res["step"]]
     lines += ["", "Default backend per kernel (``tinyad.kernels.AUTO``): "
               + ", ".join(f"{k} = {v}" for k, v in res["auto"].items()), ""]
     return "\n".join(lines)

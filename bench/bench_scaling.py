@@ -16,10 +16,11 @@ Rules (each one step, ``model.zero_grad(); rule.backward(model, loss, x, y)``):
     dfa       ad.learning.DFA(): a forward pass keeping each layer's input and pre-activation,
               then one random projection of the output error per layer
 
-Memory: tracemalloc's peak during one step, above what was allocated before it (NumPy reports its
-buffers to tracemalloc), split into the gradients the step writes (the same for every rule), the
-tangents (fg: one per parameter) and the rest: stored activations and temporaries. Time: medians
-of repetitions interleaved across rules, wall clock and process CPU time, without tracemalloc.
+Memory (tracemalloc, which sees NumPy's buffers): the peak during one whole step above what was
+allocated before it (it includes the gradients the step writes, the same for every rule, and fg's
+tangents, one number per parameter), and the peak of the forward pass alone (forward_MiB): what
+each rule keeps per layer. Time: medians of repetitions interleaved across rules, wall clock and
+process CPU time, without tracemalloc.
 
     python bench/bench_scaling.py [--blas-threads 1] [--quick] [--out DIR]
 """
@@ -32,7 +33,7 @@ import numpy as np
 
 import tinyad as ad
 from tinyad import benchmarks, nn
-from tinyad.learning import DFA, Backprop, ForwardGradient
+from tinyad.learning import DFA, Backprop, ForwardGradient, tangents
 from tinyad.nn import functional as F
 
 from common import RESULTS, markdown_table, write
@@ -53,7 +54,7 @@ def make_rule(name, seed=0):
 class LeanForwardGradient:
     """ForwardGradient(perturb='weights') for a Sequential MLP with O(one layer) tangent memory.
 
-    Layer i's tangent comes from ``fast_tangents.draw`` with the generator
+    Layer i's tangent comes from ``tangents.draw`` with fast_tangents' generator with the generator
     ``default_rng([seed, step, i])``: drawn when the forward pass reaches the layer, dropped after
     it, drawn again (identically) once ∇f·v is known, and scaled in place into the gradient."""
 
@@ -64,15 +65,16 @@ class LeanForwardGradient:
     def _tangents(self, i, layer):
         rng = np.random.default_rng([self.seed, self.step, i])
         params = [layer.weight] + ([layer.bias] if layer.bias is not None else [])
-        return params, self.fast.draw([p.shape for p in params], "normal", rng, params[0].data)
+        return params, tangents.draw([p.shape for p in params], "normal", rng, params[0].data,
+                                     draw_flat=self.fast.draw_flat)
 
-    def backward(self, model, loss_fn, x, y):
+    def forward(self, model, loss_fn, x, y):
+        """(loss, ∇f·v): the dual-number pass, one layer's tangent at a time."""
         from tinyad.dual import dual, dual_level, unpack
-        layers = list(model.layers)
-        linears = [m for m in layers if isinstance(m, nn.Linear)]
+        linears = [m for m in model.layers if isinstance(m, nn.Linear)]
         with ad.no_grad(), dual_level() as level:
             h = x
-            for m in layers:
+            for m in model.layers:
                 if isinstance(m, nn.Linear):
                     params, vs = self._tangents(linears.index(m), m)
                     w, b = (dual(p.detach(), ad.Tensor(v)) for p, v in zip(params, vs))
@@ -80,7 +82,11 @@ class LeanForwardGradient:
                     del params, vs, w, b
                 else:
                     h = m(h)
-            loss, d = unpack(loss_fn(h, y), level)
+            return unpack(loss_fn(h, y), level)
+
+    def backward(self, model, loss_fn, x, y):
+        loss, d = self.forward(model, loss_fn, x, y)
+        linears = [m for m in model.layers if isinstance(m, nn.Linear)]
         scale = float(d.item())
         for i, layer in enumerate(linears):
             params, vs = self._tangents(i, layer)
@@ -109,7 +115,7 @@ def peak_memory(rule, model, x, y, steps=2):
     try:
         for _ in range(steps):
             model.zero_grad()
-            gc.collect()
+            gc.collect(1)
             start = tracemalloc.get_traced_memory()[0]
             tracemalloc.reset_peak()
             rule.backward(model, F.cross_entropy, x, y)
@@ -118,6 +124,39 @@ def peak_memory(rule, model, x, y, steps=2):
         tracemalloc.stop()
     grads = sum(p.grad.data.nbytes for p in model.parameters() if p.grad is not None)
     return min(peaks), grads
+
+
+def forward_memory(name, model, x, y):
+    """Peak bytes of the forward pass alone, above the weights (and, for fg, the tangents, drawn
+    before): what each rule keeps per layer. bp: the taped forward pass (its nodes hold the
+    activations the backward pass reads); fg: the dual-number pass under no_grad; fg-lean: the
+    same with each layer's tangent drawn on the way; dfa: the hand-written forward pass that keeps
+    each layer's input and pre-activation for the update."""
+    from tinyad.dual import dual, dual_level, unpack
+    from tinyad.learning import network, tangents
+    params = list(model.named_parameters())
+    vs = tangents.draw([p.shape for _, p in params], "normal", np.random.default_rng(0),
+                       params[0][1].data) if name == "fg" else None
+    gc.collect(1)
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        if name == "bp":
+            keep = F.cross_entropy(model(x), y)                 # the tape: kept until measured
+        elif name == "fg":
+            with ad.no_grad(), dual_level() as level:
+                duals = {n: dual(p.detach(), ad.Tensor(v)) for (n, p), v in zip(params, vs)}
+                keep = unpack(F.cross_entropy(nn.functional_call(model, duals, x), y), level)
+        elif name == "fg-lean":
+            keep = LeanForwardGradient().forward(model, F.cross_entropy, x, y)
+        else:
+            layers = network.layers_of(model, "dfa")
+            keep = network.forward(layers, x.data)
+        peak = tracemalloc.get_traced_memory()[1] - start
+    finally:
+        tracemalloc.stop()
+    del keep
+    return peak
 
 
 def measure_config(sizes, batch, x, y, repeat, warmup, rules=RULES):
@@ -134,12 +173,13 @@ def measure_config(sizes, batch, x, y, repeat, warmup, rules=RULES):
     for name, rule in rule_objs.items():
         peak, grads = peak_memory(rule, model, xb, yb)
         tangents = 4 * n_params if name == "fg" else 0
+        forward_peak = forward_memory(name, model, xb, yb)
         rows.append({
             "rule": name, "hidden": len(sizes) - 2, "width": sizes[1], "batch": batch,
             "params": n_params, "ms": 1e3 * statistics.median(wall[name]),
             "cpu_ms": 1e3 * statistics.median(cpu[name]), "peak_MiB": peak / 2**20,
             "grads_MiB": grads / 2**20, "tangents_MiB": tangents / 2**20,
-            "other_MiB": (peak - grads - tangents) / 2**20})
+            "forward_MiB": forward_peak / 2**20})
     return rows
 
 
@@ -190,9 +230,9 @@ def plot(result, out_dir):
             kw = dict(color=colors[rule], ls=style, marker="o", label=f"{rule}, batch {batch}")
             axes[0].plot(d, [r["ms"] for r in rows], **kw)
             axes[1].plot(d, [r["peak_MiB"] for r in rows], **kw)
-            axes[2].plot(d, [r["other_MiB"] for r in rows], **kw)
+            axes[2].plot(d, [r["forward_MiB"] for r in rows], **kw)
     titles = ("step time", "peak memory during a step",
-              "peak minus gradients and tangents (activations, temporaries)")
+              "forward pass alone: peak above weights and tangents")
     for ax, title, ylabel in zip(axes, titles, ("ms (median)", "MiB", "MiB")):
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
@@ -263,24 +303,26 @@ def main(argv=None):
     result.update(repeat=repeat, quick=args.quick, blas_threads=benchmarks.blas_threads(),
                   loadavg_before=load_before, loadavg_after=benchmarks._loadavg(),
                   mib_per_layer=slopes(result["depth"], "peak_MiB"),
-                  other_mib_per_layer=slopes(result["depth"], "other_MiB"),
+                  forward_mib_per_layer=slopes(result["depth"], "forward_MiB"),
                   ms_per_layer=slopes(result["depth"], "ms"))
     plots = plot(result, out_dir)
     cols = ["rule", "hidden", "width", "batch", "params", "ms", "cpu_ms", "peak_MiB", "grads_MiB",
-            "tangents_MiB", "other_MiB"]
+            "tangents_MiB", "forward_MiB"]
     per_layer = markdown_table(
         [{"rule, batch": k, "peak MiB per layer": v,
-          "other MiB per layer": result["other_mib_per_layer"][k],
+          "forward MiB per layer": result["forward_mib_per_layer"][k],
           "ms per layer": result["ms_per_layer"][k]} for k, v in result["mib_per_layer"].items()],
-        ["rule, batch", "peak MiB per layer", "other MiB per layer", "ms per layer"])
+        ["rule, batch", "peak MiB per layer", "forward MiB per layer", "ms per layer"])
     table = (("**Smoke run (--quick): these numbers mean nothing.**\n\n" if args.quick else "")
              + f"Depth (hidden layers of 256):\n\n{markdown_table(result['depth'], cols)}\n\n"
              f"Growth per added hidden layer (least squares):\n\n{per_layer}\n\n"
              f"Width (batch 64):\n\n{markdown_table(result['width'], cols)}\n\n"
              f"ms: wall-clock median; cpu_ms: process CPU-time median; peak_MiB: tracemalloc peak "
-             f"during one step above its start = grads_MiB (the gradients written) + "
-             f"tangents_MiB (fg's v, one per parameter) + other_MiB (stored activations and "
-             f"temporaries). BLAS threads: {result['blas_threads']}; load average before/after: "
+             f"during one whole step above its start, which includes grads_MiB (the gradients "
+             f"the step writes, the same for every rule) and, for fg, tangents_MiB (v: one number "
+             f"per parameter, held for the whole step); forward_MiB: peak of the forward pass "
+             f"alone (for bp the taped forward, whose nodes keep the activations), above the "
+             f"weights and fg's tangents. BLAS threads: {result['blas_threads']}; load average before/after: "
              f"{load_before} / {result['loadavg_after']}. Plots: "
              + ", ".join(p.name for p in plots) + ".")
     write("scaling", result, table, "Step time and peak memory against depth and width",

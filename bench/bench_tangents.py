@@ -2,7 +2,7 @@
 Numba counter-based generator, for normal and Rademacher tangents, at 1e4 ... 1e7 parameters.
 
     naive         tangents.draw_flat_naive: float64 normal / rng.choice([-1, 1]), then a cast
-    numpy         tangents.draw_flat: float32 ziggurat / random bytes unpacked to 8 signs each
+    numpy         tangents.draw_flat_numpy: float32 ziggurat / random bytes unpacked to 8 signs each
     numba         fast_tangents.draw_flat: SplitMix64 of a counter; 256-layer ziggurat (exact
                   normal) / 64 signs per 64-bit word; a new array per call
     numba (out=)  the same, writing into a preallocated array (no allocation, no page faults)
@@ -30,7 +30,7 @@ SIZES = (10_000, 100_000, 1_000_000, 10_000_000)
 def generators(n, distribution):
     rng = np.random.default_rng(0)
     gens = {"naive": lambda: tangents.draw_flat_naive(n, distribution, rng),
-            "numpy": lambda: tangents.draw_flat(n, distribution, rng)}
+            "numpy": lambda: tangents.draw_flat_numpy(n, distribution, rng)}
     try:
         from tinyad.learning import fast_tangents
         if fast_tangents.available():

@@ -21,7 +21,7 @@ import math
 import numpy as np
 from numba import prange
 
-from .jit import inline, kernel
+from .jit import inline, kernel, launch
 from . import reference
 from .reference import GELU_A, GELU_K
 
@@ -103,16 +103,16 @@ def _flat(x):
 
 
 def act_forward(name, x):
-    y, d = forward_kernel(ACTIVATIONS.index(name), _flat(x))
+    y, d = launch(forward_kernel, x.size, ACTIVATIONS.index(name), _flat(x))
     return y.reshape(x.shape), d.reshape(x.shape)
 
 
 def act_jvp(name, x, t):
-    y, ty = jvp_kernel(ACTIVATIONS.index(name), _flat(x), _flat(t))
+    y, ty = launch(jvp_kernel, x.size, ACTIVATIONS.index(name), _flat(x), _flat(t))
     return y.reshape(x.shape), ty.reshape(x.shape)
 
 
 def bias_act(name, x, b):
     rows = _flat(x).reshape(math.prod(x.shape[:-1]), x.shape[-1])
-    y, d = bias_kernel(ACTIVATIONS.index(name), rows, _flat(b))
+    y, d = launch(bias_kernel, x.size, ACTIVATIONS.index(name), rows, _flat(b))
     return y.reshape(x.shape), d.reshape(x.shape)

@@ -20,7 +20,7 @@ import numba
 import numpy as np
 from numba import prange
 
-from .jit import inline, kernel
+from .jit import inline, kernel, launch
 
 LOG2E = 1.4426950408889634
 LN2_HI = 0.693359375                          # ln 2 = LN2_HI + LN2_LO; LN2_HI has 9 bits, so
@@ -81,6 +81,6 @@ def softmax_xent_kernel(z, labels):
 def softmax_xent(logits, labels):
     if logits.dtype not in (np.float32, np.float64):
         raise TypeError(f"Numba kernels take float32 or float64, not {logits.dtype}")
-    loss, g = softmax_xent_kernel(np.ascontiguousarray(logits),
-                                  np.ascontiguousarray(labels, dtype=np.int64))
+    loss, g = launch(softmax_xent_kernel, logits.size, np.ascontiguousarray(logits),
+                     np.ascontiguousarray(labels, dtype=np.int64))
     return np.asarray(loss, dtype=logits.dtype), g

@@ -7,13 +7,15 @@ folder. A read-only install meets that, so the check below runs once, the way Nu
 and falls back to ``numba.config.CACHE_DIR`` (what ``NUMBA_CACHE_DIR`` sets) in the user's or the
 temp folder; with nowhere writable at all, kernels are simply not cached.
 
-Sharing the CPU with BLAS: Numba's default thread pool is OpenMP's, whose idle workers spin
-(busy-wait) after each parallel region. In a training step that alternates ``x @ W`` (BLAS) with
-fused activations that measured 10x slower on 2 cores: 28 ms per step instead of NumPy's 2.8
-(two 64x1024 layers; the same with OPENBLAS_NUM_THREADS=1). With idle workers sleeping at once
-(``OMP_WAIT_POLICY=PASSIVE``) the step took 2.7 ms; an isolated kernel call pays about 40 us of
-wake-up instead. So, unless the user set it, that variable is set here, before Numba starts its
-pool (it has no effect once OpenMP is running). BLAS settings are left alone.
+Waking threads costs: Numba's default pool is OpenMP's, whose idle workers spin (busy-wait) after
+each parallel region. In a training step that alternates ``x @ W`` (BLAS) with fused kernels that
+measured 10x slower on 2 cores: 28 ms per step against NumPy's 2.8 (two 64x1024 layers; the same
+with OPENBLAS_NUM_THREADS=1). With idle workers asleep at once (``OMP_WAIT_POLICY=PASSIVE``) the
+step took 2.7 ms, so, unless the user set it, that variable is set here, before Numba starts its
+pool (it has no effect once OpenMP runs; BLAS settings are left alone). A sleeping worker takes
+50-100 us to wake, more than a small kernel's whole run: ``launch`` runs work under
+PARALLEL_MIN elements on the calling thread alone (1M-element float32 gelu: 0.57 ms on 2
+threads, 0.97 on one; 64K elements: 0.097 ms on 2, 0.064 on one).
 
 Never plain ``fastmath=True``: its ``nnan`` flag makes NaN checks (and NaN propagation)
 undefined. A kernel that wants reassociation or fused multiply-adds names just those flags.
@@ -51,6 +53,7 @@ def cache_location(in_tree=IN_TREE, fallbacks=FALLBACKS):
 
 CACHE = cache_location()
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+PARALLEL_MIN = 1 << 17
 
 
 def kernel(fn=None, **options):
@@ -68,3 +71,15 @@ def inline(fn=None, **options):
     if fn is None:
         return lambda f: inline(f, **options)
     return numba.njit(inline="always", **options)(fn)
+
+
+def launch(kernel, size, *args):
+    """``kernel(*args)``, on the calling thread alone when `size` (elements of work) is small."""
+    threads = numba.get_num_threads()
+    if size >= PARALLEL_MIN or threads == 1:
+        return kernel(*args)
+    numba.set_num_threads(1)
+    try:
+        return kernel(*args)
+    finally:
+        numba.set_num_threads(threads)

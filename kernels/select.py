@@ -3,18 +3,31 @@
 Backends for NumPy arrays::
 
     "numpy"   the references in reference.py (plain array expressions)
-    "numba"   the fused kernels in cpu.py and cpu_matmul.py (compiled on first use, then cached)
-    "auto"    per kernel, whichever measured faster: the table AUTO below (the default)
+    "numba"   the fused kernels in cpu.py, cpu_softmax.py, cpu_matmul.py (compiled on first use,
+              then cached on disk)
+    "auto"    the table AUTO below: per activation (its three kernels measured alike), softmax
+              cross-entropy and matmul, whichever measured faster (the default)
 
 Set it with the environment (``TINYAD_KERNELS=numba``, read once at import), for the process with
 ``use("numba")``, or for a block (this thread or task only) with ``with using("numpy"): ...``;
-``backend()`` says what is set and ``backend("matmul")`` what a kernel will run. CuPy arrays
+``backend()`` says what is set, ``backend("gelu")`` what a key of AUTO will run. CuPy arrays
 always take the GPU kernels in cupy_kernels.py; dtypes other than float32/float64 always take
 the references (with NumPy's type promotion).
 
-AUTO, measured by ``bench/bench_kernels.py`` (float32, 2-core AMD EPYC/Zen 5, OpenBLAS with
-OPENBLAS_CORETYPE=Haswell; bench/results/kernels_cpu.md), as NumPy-ms / Numba-ms at 64x1024 and
-256x1024: see that file for the numbers behind each entry.
+AUTO was measured with ``bench/bench_kernels.py`` (float32, 2 cores of an AMD Zen 5, OpenBLAS
+with OPENBLAS_CORETYPE=Haswell; all numbers in bench/results/kernels_cpu.md). NumPy time over
+Numba time at 64x1024 and 256x256 (forward, jvp, bias forms), and for softmax also at 64x10 and
+256x10 (batch x classes)::
+
+    relu      1.9-2.4x   Numba: one pass instead of maximum + compare + cast
+    gelu      3.9-8.7x   Numba: a dozen NumPy passes (and their temporaries) fused into one
+    tanh      0.6-0.9x   NumPy: its SIMD tanh is as fast as our vectorized one, in fewer passes
+    sigmoid   0.9-1.2x   NumPy: a tie, so the plain path
+    softmax   2.3x, 0.8x, 2.2x, 2.2x   Numba (but 0.8x at 256x100 and 1024x1024)
+    matmul    Numba 73-131 GFLOP/s against BLAS 195-203: NumPy
+
+In context (a 2-layer MLP step, BLAS matmuls between the kernels) "auto" took 0.72 ms against
+0.82 for all-NumPy at 256x256, and the same 3.1 ms at 64x1024, where the matmuls dominate.
 """
 import contextlib
 import contextvars
@@ -30,7 +43,7 @@ ACTIVATIONS = tuple(reference.ACTIVATIONS)
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 NUMBA_MODULE = {"act_forward": "cpu", "act_jvp": "cpu", "bias_act": "cpu",
                 "softmax_xent": "cpu_softmax", "matmul": "cpu_matmul"}
-AUTO = {"act_forward": "numba", "act_jvp": "numba", "bias_act": "numba",
+AUTO = {"relu": "numba", "tanh": "numpy", "sigmoid": "numpy", "gelu": "numba",
         "softmax_xent": "numba", "matmul": "numpy"}
 
 
@@ -61,7 +74,8 @@ def using(name):
 
 
 def backend(kernel=None):
-    """The backend in force; given a kernel name, the one that kernel runs ("auto" resolved)."""
+    """The backend in force; given a key of AUTO (an activation, "softmax_xent" or "matmul"),
+    the one that runs it, "auto" resolved."""
     choice = _scoped.get() or _default
     return AUTO[kernel] if kernel is not None and choice == "auto" else choice
 
@@ -70,11 +84,11 @@ def _on_gpu(x):
     return type(x).__module__.startswith("cupy")
 
 
-def _impl(kernel, x):
-    """The module implementing `kernel` for array `x`."""
+def _impl(kernel, x, key):
+    """The module implementing `kernel` for array `x`, chosen by ``backend(key)``."""
     if _on_gpu(x):
         return importlib.import_module(".cupy_kernels", __package__)
-    if x.dtype not in FLOATS or backend(kernel) == "numpy":
+    if x.dtype not in FLOATS or backend(key) == "numpy":
         return reference
     return importlib.import_module("." + NUMBA_MODULE[kernel], __package__)
 
@@ -98,7 +112,7 @@ def act_forward(name, x):
     """``(f(x), f'(x))`` for f in ACTIVATIONS: value and derivative, shaped and typed like x."""
     _activation(name)
     x = _array(x)
-    return _impl("act_forward", x).act_forward(name, x)
+    return _impl("act_forward", x, name).act_forward(name, x)
 
 
 def act_jvp(name, x, t):
@@ -108,7 +122,7 @@ def act_jvp(name, x, t):
     t = _like(t, x)
     if t.shape != x.shape:
         t = (importlib.import_module("cupy") if _on_gpu(x) else np).broadcast_to(t, x.shape)
-    return _impl("act_jvp", x).act_jvp(name, x, t)
+    return _impl("act_jvp", x, name).act_jvp(name, x, t)
 
 
 def bias_act(name, x, b):
@@ -119,7 +133,7 @@ def bias_act(name, x, b):
     if x.ndim < 1 or b.shape != x.shape[-1:]:
         raise ValueError(f"bias_act: x of shape {x.shape} needs b of shape {x.shape[-1:]}, "
                          f"got {b.shape}")
-    return _impl("bias_act", x).bias_act(name, x, b)
+    return _impl("bias_act", x, name).bias_act(name, x, b)
 
 
 def softmax_xent(logits, labels):
@@ -136,7 +150,7 @@ def softmax_xent(logits, labels):
                          f"got {labels.dtype} {labels.shape}")
     if int(labels.min()) < 0 or int(labels.max()) >= logits.shape[1]:
         raise ValueError(f"softmax_xent: labels must lie in [0, {logits.shape[1]})")
-    return _impl("softmax_xent", logits).softmax_xent(logits, labels)
+    return _impl("softmax_xent", logits, "softmax_xent").softmax_xent(logits, labels)
 
 
 def matmul(a, b):
@@ -146,4 +160,4 @@ def matmul(a, b):
         return a @ b
     if a.shape[1] != b.shape[0]:
         raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not chain (K differs)")
-    return _impl("matmul", a).matmul(a, b)
+    return _impl("matmul", a, "matmul").matmul(a, b)

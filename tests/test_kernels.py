@@ -154,6 +154,21 @@ def test_matmul_takes_transposed_views():
     np.testing.assert_allclose(cpu_matmul.matmul(a.T, b.T), a.T @ b.T, rtol=1e-12)
 
 
+def test_large_inputs_run_on_all_threads_small_ones_on_one():
+    x, b = data((520, 300), np.float32), data((300,), np.float32, 1)      # over PARALLEL_MIN
+    labels = np.random.default_rng(0).integers(0, 300, 520)
+    assert x.size >= jit.PARALLEL_MIN > x[:2].size
+    threads = jit.numba.get_num_threads()
+    for part in (x, x[:2]):
+        for name in NAMES:
+            for got, want in zip(cpu.bias_act(name, part, b), ref.bias_act(name, part, b)):
+                close(got, want, np.float32)
+        for got, want in zip(cpu_softmax.softmax_xent(part, labels[:len(part)]),
+                             ref.softmax_xent(part, labels[:len(part)])):
+            close(got, want, np.float32)
+        assert jit.numba.get_num_threads() == threads                  # restored after a launch
+
+
 @given(rows=st.integers(1, 40), cols=st.integers(1, 40), name=st.sampled_from(NAMES),
        dtype=st.sampled_from(DTYPES), seed=st.integers(0, 2**16))
 def test_fused_kernels_on_random_shapes(rows, cols, name, dtype, seed):
@@ -171,7 +186,7 @@ def test_switch_use_using_backend():
     with K.using("auto"):
         assert K.backend("matmul") == K.AUTO["matmul"]
         with K.using("numpy"):
-            assert K.backend() == K.backend("act_forward") == "numpy"
+            assert K.backend() == K.backend("gelu") == "numpy"
             with K.using("numba"):
                 assert K.backend("matmul") == "numba"
             assert K.backend() == "numpy"

@@ -8,8 +8,10 @@ Baydin, Pearlmutter, Syme, Wood and Torr (2022) time three things per model, at 
     t_bp   a backprop step: the loss and its full gradient by the tape (``loss.backward()``)
 
 and report R_f = t_fg / t_f and R_b = t_bp / t_f (their PyTorch MLP: R_f = 2.46, R_b = 4.17).
-Here t_fg is measured twice: as the library's ``ForwardGradient`` runs it (drawing v included),
-and with v drawn in advance (t_fg*, R_f* = t_fg* / t_f), which isolates the dual-number pass.
+Here t_fg is measured as the library's ``ForwardGradient`` runs it (drawing v included; by default
+with the Numba generator of ``learning/fast_tangents.py``), with v from that generator in normal
+and Rademacher form, and with v drawn in advance (t_fg*, R_f* = t_fg* / t_f), which isolates the
+dual-number pass.
 
 Models (float32, MNIST-shaped input): ``logreg`` 784 -> 10; ``mlp`` 784-1024-1024-10 with ReLU;
 ``cnn`` the paper's: four 3x3 convolutions of 64 channels (padding 1, ReLU), a 2x2 max-pool after
@@ -48,7 +50,8 @@ REPEAT = {"logreg": 200, "mlp": 60, "cnn": 12}
 QUICK_BATCH = 8
 COLUMNS = ["model", "engine", "t_f ms", "t_fg ms", "t_fg* ms", "t_bp ms", "R_f", "R_f*", "R_b",
            "t_fg/t_bp"]
-SOURCES = {"fg": "NumPy normal (library)", "fgN": "Numba normal", "fgR": "Numba Rademacher",
+SOURCES = {"fg": "library ForwardGradient (default: Numba normal)", "fgN": "Numba normal",
+           "fgR": "Numba Rademacher",
            "fg*": "pre-drawn (no sampling)"}
 SOURCE_COLUMNS = ["model", "tangents", "t_fg ms", "R_f", "t_fg/t_bp"]
 
@@ -93,8 +96,9 @@ def report(result):
     """(markdown tables and verdicts, title) for a ``measure`` result."""
     threads = result["blas"]["threads"]
     load = result["loadavg_before"], result["loadavg_after"]
-    title = (f"Runtime ratios to a forward pass (batch {result['batch']}, float32, CPU, "
-             f"{threads} BLAS thread{'s' if threads != 1 else ''})")
+    blas = (f"{threads} BLAS thread{'s' if threads != 1 else ''}" if threads
+            else "BLAS threads unknown")
+    title = f"Runtime ratios to a forward pass (batch {result['batch']}, float32, CPU, {blas})"
     text = ("**Smoke run (--quick): batch 8, 3 repetitions; these numbers mean nothing.**\n\n"
             if result["quick"] else "")
     for label, key in (("Wall-clock", "rows"), ("Process CPU-time", "rows_cpu")):
@@ -106,8 +110,8 @@ def report(result):
                      f"{markdown_table(sources, SOURCE_COLUMNS)}\n\n")
     text += (
         "t_f: forward + loss under no_grad. t_fg: the library's ForwardGradient step (weight "
-        "perturbation), drawing v with NumPy's float32 normal (torch: randn; numpy floor: the "
-        "same NumPy draw). t_fg*: the same dual-number pass and update with v drawn in "
+        "perturbation), drawing v with its default generator, Numba's normal (torch: randn; "
+        "numpy floor: NumPy's float32 normal). t_fg*: the same dual-number pass and update with v drawn in "
         "advance. t_bp: the Backprop rule (tape). R_f = t_fg/t_f, R_f* = t_fg*/t_f, "
         "R_b = t_bp/t_f. Numba tangents: tinyad.learning.fast_tangents, v scaled in place "
         "into the gradient. Paper (PyTorch, MLP): R_f = 2.46, R_b = 4.17.\n"
@@ -120,8 +124,9 @@ def measure_from_args(args):
     """Parse the CLI options (shared with bench/bench_paper.py) and run ``measure``."""
     for name in ("batch_size", "repeat", "warmup", "blas_threads"):
         value = getattr(args, name, None)
-        if value is not None and value < (0 if name == "warmup" else 1):
-            _fail(f"--{name.replace('_', '-')} must be >= 1, got {value}")
+        least = 0 if name == "warmup" else 1
+        if value is not None and value < least:
+            _fail(f"--{name.replace('_', '-')} must be >= {least}, got {value}")
     models = MODELS if args.model == "all" else (args.model,)
     spec = args.engines or ("tinyad,numpy" if args.quick else "tinyad,numpy,torch")
     engines = [e.strip() for e in spec.split(",") if e.strip()]
@@ -151,8 +156,8 @@ def measure(models=MODELS, engines=("tinyad", "numpy", "torch"), batch=None, rep
     x, y, source = load_batch(batch, data)
     torch = _torch() if "torch" in engines else None
     threads = blas_threads()
-    if torch is not None:
-        torch.set_num_threads(threads or 1)
+    if torch is not None and threads:
+        torch.set_num_threads(threads)           # the same thread count as NumPy's BLAS
     load_before = _loadavg()
     rows, rows_cpu, raw, profiles = [], [], {}, {}
     for name in models:
@@ -202,7 +207,7 @@ def interleaved(cases, repeat, warmup=3, min_sample=2e-3, seed=0):
     try:
         for _ in range(repeat):
             shuffle(order)
-            gc.collect()
+            gc.collect(1)                        # the young generations: fast, and enough
             gc.disable()
             for name in order:
                 fn, k = cases[name], number[name]
@@ -433,12 +438,11 @@ def forward_gradient_step(model, loss_fn, x, y, vs, in_place=False):
 
 
 def _fast_draw():
-    """The Numba tangent generator's ``draw``, or None when it (or Numba) is not available."""
-    try:
-        from .learning import fast_tangents
-    except ImportError:
+    """``tangents.draw`` with the Numba generator, or None when Numba is not available."""
+    from .learning import fast_tangents, tangents
+    if not fast_tangents.available():
         return None
-    return fast_tangents.draw if fast_tangents.available() else None
+    return lambda *a: tangents.draw(*a, draw_flat=fast_tangents.draw_flat)
 
 
 # ---- the NumPy floor ----------------------------------------------------------------------------

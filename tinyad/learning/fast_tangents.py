@@ -3,8 +3,8 @@ random signs about 20x faster than ``tangents.draw_flat``.
 
 A forward-gradient step draws one number per parameter, and with NumPy's float32 normal (about
 11 ns per number on the benchmark machine) drawing costs more than the dual-number pass itself
-for a 784-1024-1024-10 MLP. This module draws the same distributions with the same ``draw`` /
-``draw_flat`` interface as tangents.py, from two Numba loops:
+for a 784-1024-1024-10 MLP. This module draws the same distributions with the ``draw_flat`` interface of
+tangents.py (whose ``draw`` uses it by default), from two Numba loops:
 
 - the bits: SplitMix64 of a counter, ``mix(key + i·γ)`` (Steele, Lea, Flood 2014). Each output
   word depends on its index only, so nothing is carried from one number to the next and the
@@ -23,7 +23,6 @@ import math
 
 import numpy as np
 
-from ..backend import xp_of
 
 _GAMMA, _M1, _M2 = 0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
 _kernels = {}
@@ -36,18 +35,6 @@ def available():
     except ImportError:
         return False
     return True
-
-
-def draw(shapes, distribution, rng, like):
-    """One tangent per shape, in the float dtype and on the device of array `like` (the
-    interface of ``tangents.draw``): one flat draw, split into views."""
-    sizes = [int(np.prod(s)) for s in shapes]
-    flat = xp_of(like).asarray(draw_flat(sum(sizes), distribution, rng, like.dtype))
-    out, start = [], 0
-    for shape, n in zip(shapes, sizes):
-        out.append(flat[start:start + n].reshape(shape))
-        start += n
-    return out
 
 
 def draw_flat(n, distribution, rng, dtype=np.float32, out=None):

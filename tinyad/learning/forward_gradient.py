@@ -41,7 +41,7 @@ class ForwardGradient:
         if perturb not in ("weights", "activities"):
             raise ValueError(f"ForwardGradient: perturb must be 'weights' or 'activities', "
                              f"got {perturb!r}")
-        tangent_draw.draw_flat(1, distribution, np.random.default_rng(0))   # validate the name
+        tangent_draw.draw_flat_numpy(1, distribution, np.random.default_rng(0))   # check the name
         self.tangents, self.distribution, self.perturb = tangents, distribution, perturb
         self.rng = np.random.default_rng(seed)
         if perturb == "activities":
@@ -62,7 +62,11 @@ class ForwardGradient:
                              duals[names[0]]._level)
         scale = float(d.item()) / self.tangents
         for p, v in zip(params, vs):
-            accumulate(p, scale * v)
+            if p.grad is None and v.dtype == p.dtype:
+                v *= scale                     # v is fresh: scale it in place into .grad
+                p.grad = Tensor(v)
+            else:
+                accumulate(p, scale * v)
         return float(loss.item())
 
     def _activities(self, model, loss_fn, x, y):

@@ -3,19 +3,20 @@
 Both distributions have E[v] = 0 and E[v vᵀ] = I, which is all the forward gradient needs to be
 unbiased. Rademacher (±1) has the smaller variance: its fourth moment is 1 against the normal's 3.
 
-Normal: NumPy's ziggurat drawn directly in float32 (no float64 array and cast).
-Rademacher: random bytes, 8 signs per byte: unpack the bits and map {0, 1} -> {-1, +1}; a byte
-of randomness per 8 entries instead of 8 bytes per entry.
+The default generator is fast_tangents.py's (Numba). Without Numba, NumPy's: normal by its
+ziggurat drawn directly in float32 (no float64 array and cast); Rademacher from random bytes, 8
+signs per byte (unpack the bits, map {0, 1} -> {-1, +1}).
 """
 import numpy as np
 
 from ..backend import xp_of
 
 
-def draw(shapes, distribution, rng, like):
-    """One tangent per shape, float dtype and device of array `like`."""
+def draw(shapes, distribution, rng, like, draw_flat=None):
+    """One tangent per shape, float dtype and device of array `like`: one flat draw (by
+    `draw_flat`, default the fastest available), split into views."""
     sizes = [int(np.prod(s)) for s in shapes]
-    flat = draw_flat(sum(sizes), distribution, rng, like.dtype)
+    flat = (draw_flat or fastest())(sum(sizes), distribution, rng, like.dtype)
     flat = xp_of(like).asarray(flat)
     out, start = [], 0
     for shape, n in zip(shapes, sizes):
@@ -24,7 +25,13 @@ def draw(shapes, distribution, rng, like):
     return out
 
 
-def draw_flat(n, distribution, rng, dtype=np.float32):
+def fastest():
+    """The Numba generator (fast_tangents.py) when Numba imports, else NumPy's."""
+    from . import fast_tangents
+    return fast_tangents.draw_flat if fast_tangents.available() else draw_flat_numpy
+
+
+def draw_flat_numpy(n, distribution, rng, dtype=np.float32):
     if distribution == "normal":
         return rng.standard_normal(n, dtype=np.dtype(dtype).type)
     if distribution == "rademacher":
