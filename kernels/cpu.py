@@ -3,7 +3,8 @@
 NumPy evaluates ``0.5 * x * (1 + tanh(k * (x + a * x**3)))`` and its derivative as a dozen array
 passes with as many temporaries; the kernels below read each input element once and write each
 output once, from a scalar rule ``rule(kind, x) -> (f(x), f'(x))`` that Numba inlines into a
-``prange`` loop (split across NUMBA_NUM_THREADS threads) and LLVM vectorizes. Shapes:
+``prange`` loop that LLVM vectorizes (and that runs on all NUMBA_NUM_THREADS threads once the
+array is large enough to pay for waking them: ``jit.launch``). Shapes:
 
     act_forward(name, x)    -> (f(x), f'(x))             any shape, float32 or float64
     act_jvp(name, x, t)     -> (f(x), f'(x) * t)         t shaped and typed like x
@@ -21,8 +22,8 @@ import math
 import numpy as np
 from numba import prange
 
-from .jit import inline, kernel, launch
 from . import reference
+from .jit import inline, kernel, launch
 from .reference import GELU_A, GELU_K
 
 ACTIVATIONS = tuple(reference.ACTIVATIONS)   # relu, tanh, sigmoid, gelu: `kind` indexes this

@@ -116,17 +116,19 @@ def _blocks(n):
 
 def act_forward(name, x):
     """``(f(x), f'(x))`` for a device array x (any shape, float32 or float64)."""
+    xv = _device(x.ravel())
     y, d = _empty(x), _empty(x)
     forward_kernel[_blocks(x.size), THREADS, _stream(x)](
-        KINDS.index(name), _device(x.ravel()), _device(y.ravel()), _device(d.ravel()))
+        KINDS.index(name), xv, _device(y.ravel()), _device(d.ravel()))
     return y, d
 
 
 def act_jvp(name, x, t):
     """``(f(x), f'(x) t)`` for device arrays x and t of one shape and dtype."""
+    xv, tv = _device(x.ravel()), _device(t.ravel())
     y, ty = _empty(x), _empty(x)
     jvp_kernel[_blocks(x.size), THREADS, _stream(x)](
-        KINDS.index(name), *(_device(v.ravel()) for v in (x, t, y, ty)))
+        KINDS.index(name), xv, tv, _device(y.ravel()), _device(ty.ravel()))
     return y, ty
 
 
@@ -135,7 +137,8 @@ def matmul(a, b):
     if a.dtype != np.float32 or b.dtype != np.float32 or a.shape[1] != b.shape[0]:
         raise ValueError(f"matmul needs float32 (M, K) @ (K, N); got {a.dtype} {a.shape} and "
                          f"{b.dtype} {b.shape}")
+    av, bv = _device(a), _device(b)
     c = _empty(a, (a.shape[0], b.shape[1]))
     grid = (math.ceil(b.shape[1] / TILE), math.ceil(a.shape[0] / TILE))
-    matmul_kernel[grid, (TILE, TILE), _stream(a)](_device(a), _device(b), _device(c))
+    matmul_kernel[grid, (TILE, TILE), _stream(a)](av, bv, _device(c))
     return c

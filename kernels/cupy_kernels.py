@@ -44,7 +44,7 @@ SOFTMAX_XENT = r"""
 template <typename T>
 __global__ void softmax_xent(const T* z, const long long* labels, T* grad, T* row_loss,
                              int n, int c) {
-    extern __shared__ unsigned char shared[];
+    extern __shared__ __align__(8) unsigned char shared[];
     T* red = reinterpret_cast<T*>(shared);           // blockDim.x partial results
     const int tid = threadIdx.x, r = blockIdx.x;
     const T* zr = z + (long long)r * c;

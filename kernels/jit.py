@@ -1,11 +1,12 @@
-"""The one decorator for tinyad's CPU kernels: Numba, parallel, cached on disk, compiled lazily.
+"""How tinyad's CPU kernels are compiled and run: Numba, cached on disk, threads where they pay.
 
 ``cache=True`` keeps the machine code between runs (a cache hit costs about 0.16 s, a compile
 0.3-1.5 s per kernel and dtype), but Numba refuses to decorate a cached function when it finds
 no writable place for the cache: first ``__pycache__`` beside the source, then the user's cache
 folder. A read-only install meets that, so the check below runs once, the way Numba's own does,
 and falls back to ``numba.config.CACHE_DIR`` (what ``NUMBA_CACHE_DIR`` sets) in the user's or the
-temp folder; with nowhere writable at all, kernels are simply not cached.
+temp folder (then every cached Numba function of the process goes there); with nowhere writable
+at all, kernels are simply not cached.
 
 Waking threads costs: Numba's default pool is OpenMP's, whose idle workers spin (busy-wait) after
 each parallel region. In a training step that alternates ``x @ W`` (BLAS) with fused kernels that

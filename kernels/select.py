@@ -10,24 +10,24 @@ Backends for NumPy arrays::
 
 Set it with the environment (``TINYAD_KERNELS=numba``, read once at import), for the process with
 ``use("numba")``, or for a block (this thread or task only) with ``with using("numpy"): ...``;
-``backend()`` says what is set, ``backend("gelu")`` what a key of AUTO will run. CuPy arrays
-always take the GPU kernels in cupy_kernels.py; dtypes other than float32/float64 always take
-the references (with NumPy's type promotion).
+``backend()`` says what is set, ``backend("gelu")`` what a key of AUTO will run. Float CuPy
+arrays always take the GPU kernels in cupy_kernels.py; dtypes other than float32/float64 always
+take the references (with NumPy's type promotion; CuPy's for CuPy arrays).
 
 AUTO was measured with ``bench/bench_kernels.py`` (float32, 2 cores of an AMD Zen 5, OpenBLAS
 with OPENBLAS_CORETYPE=Haswell; all numbers in bench/results/kernels_cpu.md). NumPy time over
 Numba time at 64x1024 and 256x256 (forward, jvp, bias forms), and for softmax also at 64x10 and
 256x10 (batch x classes)::
 
-    relu      1.9-2.4x   Numba: one pass instead of maximum + compare + cast
-    gelu      3.9-8.7x   Numba: a dozen NumPy passes (and their temporaries) fused into one
-    tanh      0.6-0.9x   NumPy: its SIMD tanh is as fast as our vectorized one, in fewer passes
-    sigmoid   0.9-1.2x   NumPy: a tie, so the plain path
-    softmax   2.3x, 0.8x, 2.2x, 2.2x   Numba (but 0.8x at 256x100 and 1024x1024)
-    matmul    Numba 73-131 GFLOP/s against BLAS 195-203: NumPy
+    relu      1.9-2.8x   Numba: one pass instead of maximum + compare + cast
+    gelu      3.7-7.6x   Numba: a dozen NumPy passes (and their temporaries) fused into one
+    tanh      0.5-0.8x   NumPy: its SIMD tanh is as fast as ours (1.5x for bias at 64x1024)
+    sigmoid   0.7-0.9x   NumPy
+    softmax   2.1x, 0.7x, 2.2x, 2.2x   Numba (0.8x at 256x100 and 256x1024, 1.1x at 1024x1024)
+    matmul    Numba 88-125 GFLOP/s against BLAS 195-208: NumPy
 
-In context (a 2-layer MLP step, BLAS matmuls between the kernels) "auto" took 0.72 ms against
-0.82 for all-NumPy at 256x256, and the same 3.1 ms at 64x1024, where the matmuls dominate.
+In context (a 2-layer MLP step, BLAS matmuls between the kernels) "auto" took 0.75 ms against
+0.99 ms all-NumPy at 256x256, and 2.71 against 2.88 ms at 64x1024, where the matmuls dominate.
 """
 import contextlib
 import contextvars
@@ -58,7 +58,7 @@ _scoped = contextvars.ContextVar("tinyad_kernels", default=None)
 
 
 def use(name):
-    """Set the backend for the whole process ("auto", "numpy" or "numba")."""
+    """Set the backend for the process ("auto", "numpy" or "numba"); a ``using`` block wins."""
     global _default
     _default = _check(name)
 
@@ -86,9 +86,11 @@ def _on_gpu(x):
 
 def _impl(kernel, x, key):
     """The module implementing `kernel` for array `x`, chosen by ``backend(key)``."""
+    if x.dtype not in FLOATS:
+        return reference
     if _on_gpu(x):
         return importlib.import_module(".cupy_kernels", __package__)
-    if x.dtype not in FLOATS or backend(key) == "numpy":
+    if backend(key) == "numpy":
         return reference
     return importlib.import_module("." + NUMBA_MODULE[kernel], __package__)
 

@@ -21,6 +21,7 @@ class Spec:
     call: Callable
     ref: Callable
     second_order: bool = True
+    atol32: float = 0.0          # absolute slack in float32 (a cancellation-prone formula)
 
 
 def shape(data, min_dims=0, max_dims=3, min_side=1):
@@ -160,6 +161,9 @@ SPECS = {
     "tanh": Spec(unary(), ops.tanh, np.tanh),
     "sigmoid": Spec(unary(-6, 6), ops.sigmoid, lambda x: 1 / (1 + np.exp(-x))),
     "relu": Spec(unary(away_from=0.0), ops.relu, lambda x: np.maximum(x, 0)),
+    "gelu": Spec(unary(-4, 4), ops.gelu,        # 1 + tanh(u) cancels for x << 0: 1e-7 absolute
+                 lambda x: 0.5 * x * (1 + np.tanh(0.7978845608028654 * (x + 0.044715 * x ** 3))),
+                 atol32=1e-6),
     "matmul": Spec(matmul_pair, ops.matmul, np.matmul),
     "sum": reduction("sum"),
     "max": reduction("max"),

@@ -9,7 +9,7 @@ from .backend import normalize_device
 from .dual import Dual, dual, dual_level
 from .errors import DeviceError, DtypeError, GradError, ShapeError
 from .gradcheck import gradcheck
-from .ops import (abs, concatenate, cos, exp, expand_dims, log, log_softmax, logsumexp, matmul,
+from .ops import (abs, concatenate, cos, exp, expand_dims, gelu, log, log_softmax, logsumexp, matmul,
                   max, maximum, mean, minimum, relu, reshape, sigmoid, sin, softmax, sqrt,
                   squeeze, stack, sum, tanh, transpose, where)
 from .primitive import PRIMITIVES, Primitive, apply

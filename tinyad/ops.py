@@ -66,6 +66,7 @@ def cos(x): return apply(P.cos, lift(x))
 def tanh(x): return apply(P.tanh, lift(x))
 def sigmoid(x): return apply(P.sigmoid, lift(x))
 def relu(x): return apply(P.relu, lift(x))
+def gelu(x): return apply(P.gelu, lift(x))
 
 
 def compare(name, x, y):

@@ -144,6 +144,7 @@ class Tensor:
     def tanh(self): return ops.tanh(self)
     def sigmoid(self): return ops.sigmoid(self)
     def relu(self): return ops.relu(self)
+    def gelu(self): return ops.gelu(self)
     def sin(self): return ops.sin(self)
     def cos(self): return ops.cos(self)
     def sum(self, axis=None, keepdims=False): return ops.sum(self, axis, keepdims)

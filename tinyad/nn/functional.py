@@ -15,7 +15,7 @@ import numpy as np
 from .. import ops
 from ..backend import xp_of
 from ..errors import DtypeError, ShapeError
-from ..ops import relu, sigmoid, tanh  # noqa: F401  (part of this namespace)
+from ..ops import gelu, relu, sigmoid, tanh  # noqa: F401  (part of this namespace)
 from ..tensor import Tensor
 from .im2col import im2col
 
