@@ -639,7 +639,7 @@ def _loadavg():
 
 
 def machine():
-    """Where the numbers were measured (the same record as bench/common.py's)."""
+    """Where the numbers were measured: CPU, cores, thread settings, library versions."""
     env_vars = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS",
                 "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TINYAD_KERNELS")
     cpu = platform.processor() or "unknown"
@@ -654,7 +654,7 @@ def machine():
             "cpu_count": os.cpu_count(), "numpy": np.__version__,
             "env": {k: os.environ[k] for k in env_vars if k in os.environ},
             "date": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
-    for name in ("numba", "tinyad", "torch", "jax"):
+    for name in ("numba", "tinyad", "torch", "jax", "cupy"):
         module = sys.modules.get(name)
         if module is not None:
             info[name] = getattr(module, "__version__", "?")
@@ -662,6 +662,7 @@ def machine():
 
 
 def markdown_table(rows, columns):
+    """A markdown table of dict rows, numbers to 4 significant digits."""
     def cell(v):
         return f"{v:.4g}" if isinstance(v, float) else str(v)
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]

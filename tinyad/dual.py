@@ -49,15 +49,14 @@ def dual_level():
 
 def dual(primal, tangent, level=None):
     """The dual tensor ``primal + tangent·ε`` at `level` (default: the innermost open level)."""
-    from .ops import astype, lift
-    primal = lift(primal)
-    tangent = lift(tangent, primal)
+    primal = ops.lift(primal)
+    tangent = ops.lift(tangent, primal)
     if primal.dtype not in FLOATS:
         raise DtypeError(f"dual: the primal must be float32 or float64, got {primal.dtype}")
     if tangent.shape != primal.shape:
         raise ShapeError(f"dual: tangent shape {tangent.shape} must equal primal shape "
                          f"{primal.shape}")
-    return Dual(primal, astype(tangent, primal.dtype), _levels[-1] if level is None else level)
+    return Dual(primal, ops.astype(tangent, primal.dtype), _levels[-1] if level is None else level)
 
 
 def unpack(x, level):
@@ -72,19 +71,10 @@ def fit_tangent(tangent, out):
     with x's tangent on every broadcast copy."""
     td, od = tangent._data, out._data
     if td.shape != od.shape:
-        tangent = _ops().broadcast_to(tangent, od.shape)
+        tangent = ops.broadcast_to(tangent, od.shape)
     if td.dtype != od.dtype:
-        tangent = _ops().astype(tangent, od.dtype)
+        tangent = ops.astype(tangent, od.dtype)
     return tangent
 
 
-_OPS = None
-
-
-def _ops():
-    """ops.py, imported once on first use (it imports this module's dependencies)."""
-    global _OPS
-    if _OPS is None:
-        from . import ops
-        _OPS = ops
-    return _OPS
+from . import ops  # noqa: E402  (ops imports this module's dependencies)

@@ -105,7 +105,6 @@ def _check_devices(prim, datas):
 
 def _apply_dual(prim, level, args, params):
     """Forward mode at dual level `level`: lower-level values are constants here."""
-    Dual, fit_tangent = _dual_module()
     primals = [a.primal if a._level == level else a for a in args]
     tangents = [a.tangent if a._level == level else None for a in args]
     out = apply(prim, *primals, **params)
@@ -118,21 +117,11 @@ def _apply_dual(prim, level, args, params):
             if t is not None:
                 term = rule(t, out, *primals, **params)
                 tan = term if tan is None else tan + term
-    return Dual(out, fit_tangent(tan, out), level)
+    return dual.Dual(out, dual.fit_tangent(tan, out), level)
 
 
 def _zeros_like(x):
     return Tensor(x._xp.zeros_like(x._data))
 
 
-_DUAL = None
-
-
-def _dual_module():
-    """(Dual, fit_tangent) from dual.py, imported once on first use (dual.py imports tensor.py,
-    which imports this module)."""
-    global _DUAL
-    if _DUAL is None:
-        from .dual import Dual, fit_tangent
-        _DUAL = Dual, fit_tangent
-    return _DUAL
+from . import dual  # noqa: E402  (dual.py imports tensor.py, which imports this module)

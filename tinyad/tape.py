@@ -206,19 +206,10 @@ def _fit(g, x):
     in x's dtype. d/dx of out = x + b with x (3, 1), b (3, 4) is the row sums of g."""
     gd, xd = g._data, x._data
     if gd.shape != xd.shape:
-        g = _ops().unbroadcast(g, x.shape)
+        g = ops.unbroadcast(g, x.shape)
     if g._data.dtype != xd.dtype:
-        g = _ops().astype(g, x.dtype)
+        g = ops.astype(g, x.dtype)
     return g
 
 
-def _ops():
-    """ops.py (imported on first use: it imports this module)."""
-    global _OPS
-    if _OPS is None:
-        from . import ops
-        _OPS = ops
-    return _OPS
-
-
-_OPS = None
+from . import ops  # noqa: E402  (ops imports this module: bound here, used at call time)

@@ -14,7 +14,3 @@ from .alignment import alignment, cosine, direction
 from .backprop import Backprop, ManualBackprop
 from .feedback import DFA, FeedbackAlignment
 from .forward_gradient import ForwardGradient
-
-RULES = {"bp": Backprop, "manual": ManualBackprop, "dfa": DFA, "fa": FeedbackAlignment,
-         "fg": ForwardGradient, "fg-activity": lambda **kw: ForwardGradient(perturb="activities",
-                                                                             **kw)}

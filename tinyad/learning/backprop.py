@@ -9,7 +9,7 @@ e = dL/dlogits, the errors travel back through the *transposed forward weights*:
 Feedback alignment (feedback.py) is this same network with W_{i+1} swapped for a fixed random B.
 """
 from .. import tape
-from .network import accumulate_layer, derivative, forward, layers_of, output_error, raw
+from .network import backward_chain, layers_of
 
 
 class Backprop:
@@ -29,13 +29,5 @@ class ManualBackprop:
     def backward(self, model, loss_fn, x, y):
         layers = layers_of(model, "ManualBackprop")
         with tape.no_grad():
-            ins, pre, outs = forward(layers, raw(x))
-            loss, delta = output_error(loss_fn, outs[-1], y)
-            for i in reversed(range(len(layers))):
-                accumulate_layer(layers[i], delta, ins[i])
-                if i:
-                    below = layers[i - 1]
-                    delta = (delta @ layers[i].linear.weight.data) * \
-                        derivative(below.activation, pre[i - 1], outs[i - 1])
-        return loss
-
+            return backward_chain(layers, loss_fn, x, y,
+                                  [layer.linear.weight.data for layer in layers])

@@ -17,7 +17,8 @@ through its own fixed random B_i of shape (classes, out_i); no chain at all:
 import numpy as np
 
 from .. import tape
-from .network import accumulate_layer, derivative, forward, layers_of, output_error, raw
+from .network import (accumulate_layer, backward_chain, derivative, forward, layers_of,
+                      output_error, raw)
 
 
 class _FixedFeedback:
@@ -51,14 +52,7 @@ class FeedbackAlignment(_FixedFeedback):
         layers = layers_of(model, "FeedbackAlignment")
         bs = self.feedback(layers, [layer.linear.weight.shape for layer in layers])
         with tape.no_grad():
-            ins, pre, outs = forward(layers, raw(x))
-            loss, delta = output_error(loss_fn, outs[-1], y)
-            for i in reversed(range(len(layers))):
-                accumulate_layer(layers[i], delta, ins[i])
-                if i:
-                    delta = (delta @ bs[i]) * \
-                        derivative(layers[i - 1].activation, pre[i - 1], outs[i - 1])
-        return loss
+            return backward_chain(layers, loss_fn, x, y, bs)
 
 
 class DFA(_FixedFeedback):

@@ -127,3 +127,17 @@ def accumulate_layer(layer, delta, h_in):
     accumulate(layer.linear.weight, delta.T @ h_in)
     if layer.linear.bias is not None:
         accumulate(layer.linear.bias, delta.sum(axis=0))
+
+
+def backward_chain(layers, loss_fn, x, y, feedback):
+    """Backprop's backward network with ``feedback[i]`` (out_i, in_i) in place of W_i:
+    delta_L = e, delta_i = (delta_{i+1} feedback[i+1]) * f'(a_i), each layer updated on the way.
+    The forward weights give backprop itself; fixed random matrices give feedback alignment."""
+    ins, pre, outs = forward(layers, raw(x))
+    loss, delta = output_error(loss_fn, outs[-1], y)
+    for i in reversed(range(len(layers))):
+        accumulate_layer(layers[i], delta, ins[i])
+        if i:
+            delta = (delta @ feedback[i]) * derivative(layers[i - 1].activation, pre[i - 1],
+                                                       outs[i - 1])
+    return loss
