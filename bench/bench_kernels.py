@@ -1,8 +1,9 @@
 """Benchmark tinyad.kernels: what the fused kernels buy over the NumPy references.
 
 CPU: each fused Numba kernel against its NumPy reference (float32, median of many calls after
-warm-up, at 64x1024, 256x256, 256x1024 and 1024x1024), the Numba matmul against NumPy's BLAS
-in GFLOP/s (256, 512, 1024), and the kernels in context: a 2-layer MLP step under each backend. GPU, when CuPy finds a device: the Numba CUDA tiled matmul against
+warm-up, at 64x1024, 256x256, 256x1024 and 1024x1024; col2im at the CNN's image sizes), the
+Numba matmul against NumPy's BLAS in GFLOP/s (256, 512, 1024), and the kernels in context: a
+2-layer MLP step under each backend. GPU, when CuPy finds a device: the Numba CUDA tiled matmul against
 cuBLAS (``cupy @``) at 1024-8192 in GFLOP/s and % of cuBLAS, and the activation kernels' memory
 throughput (GB/s: bytes read + written per second) against a device-to-device copy.
 
@@ -78,13 +79,23 @@ def cpu_cases(shape, activations=True):
     yield "softmax_xent", "-", (x, labels)
 
 
+def window_cases(shape):
+    """col2im of 3x3 windows (stride 1, padding 1) of an (N, C, H, W) input: the CNN's backward."""
+    n, c, h, w = shape
+    cols = np.random.default_rng(0).standard_normal((n * h * w, 9 * c)).astype(np.float32)
+    yield "col2im", "-", (cols, shape, (3, 3), (1, 1), (1, 1))
+
+
 def bench_cpu(quick):
     shapes = [(64, 1024)] if quick else [(64, 1024), (256, 256), (256, 1024), (1024, 1024)]
     classifiers = [] if quick else [(64, 10), (256, 10), (256, 100)]    # softmax: batch x classes
+    images = [(8, 16, 14, 14)] if quick else [(64, 64, 28, 28), (64, 64, 14, 14), (64, 1, 28, 28)]
     budget = 0.02 if quick else 0.25
     rows = []
-    for shape, activations in [(s, True) for s in shapes] + [(s, False) for s in classifiers]:
-        for kernel, act, args in cpu_cases(shape, activations):
+    cases = ([(s, cpu_cases(s)) for s in shapes] + [(s, cpu_cases(s, False)) for s in classifiers]
+             + [(s, window_cases(s)) for s in images])
+    for shape, kernels in cases:
+        for kernel, act, args in kernels:
             numba_module = importlib.import_module(f"tinyad.kernels.{NUMBA_MODULE[kernel]}")
             ref_fn, fused_fn = getattr(reference, kernel), getattr(numba_module, kernel)
             fused_fn(*args)                                   # compile (or load the cache)
@@ -152,7 +163,7 @@ def cpu_markdown(res):
              "|---|---|---|---:|---:|---:|---|"]
     for r in res["kernels"]:
         auto = res["auto"].get(r["activation"]) or res["auto"][r["kernel"]]
-        lines.append(f"| {r['kernel']} | {r['activation']} | {r['shape'][0]}x{r['shape'][1]} | "
+        lines.append(f"| {r['kernel']} | {r['activation']} | {'x'.join(map(str, r['shape']))} | "
                      f"{r['numpy_ms']:.3f} | {r['numba_ms']:.3f} | {r['speedup']:.2f}x | {auto} |")
     lines += ["", "## Matmul (GFLOP/s)", "", "| n | NumPy BLAS | Numba 4x4-tiled | Numba / BLAS |",
               "|---:|---:|---:|---:|"]

@@ -67,6 +67,12 @@ def kernel(fn=None, **options):
     return numba.njit(parallel=True, cache=CACHE, **options)(fn)
 
 
+def serial(fn):
+    """A single-threaded kernel, cached: for loops whose threads would not pay, or whose caller
+    has set the thread count (the benchmarks' one-thread runs)."""
+    return numba.njit(cache=CACHE)(fn)
+
+
 def inline(fn=None, **options):
     """A helper inlined into each kernel that calls it (so it needs no cache of its own)."""
     if fn is None:

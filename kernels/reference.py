@@ -14,6 +14,8 @@ Activations return a pair, the value and the derivative, both shaped and typed l
 GELU is the tanh approximation (Hendrycks & Gimpel 2016, as in GPT-2); sigmoid goes through tanh
 so that it never overflows. ``relu(nan)`` is nan (``np.maximum`` propagates it).
 """
+import importlib
+
 import numpy as np
 
 GELU_K = 0.7978845608028654          # sqrt(2 / pi)
@@ -83,3 +85,23 @@ def softmax_xent(logits, labels):
 def matmul(a, b):
     """``a @ b`` for a (M, K) and b (K, N): NumPy's BLAS, the default and the yardstick."""
     return a @ b
+
+
+def col2im(cols, shape, kernel, stride, padding):
+    """im2col's adjoint: each window row of `cols` (N·OH·OW, kh·kw·C), columns ordered (i, j, c),
+    added back where it came from in an input of `shape` (N, C, H, W)::
+
+        out[n, c, y·sh + i - ph, x·sw + j - pw] += cols[(n, y, x), (i, j, c)]
+
+    One strided, vectorised add per kernel offset (i, j) into a zero-padded channels-last buffer;
+    the result is that buffer, padding cropped, seen as NCHW. NumPy or CuPy, as `cols` is."""
+    xp = np if isinstance(cols, np.ndarray) else importlib.import_module("cupy")
+    n, c, h, w = shape
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    out = xp.zeros((n, h + 2 * ph, w + 2 * pw, c), dtype=cols.dtype)
+    win = cols.reshape(n, oh, ow, kh, kw, c)
+    for i in range(kh):
+        for j in range(kw):
+            out[:, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw, :] += win[:, :, :, i, j]
+    return out[:, ph:ph + h, pw:pw + w, :].transpose(0, 3, 1, 2)

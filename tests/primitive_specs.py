@@ -141,6 +141,58 @@ def concat_draw(data, dtype):
     return parts + [axis]
 
 
+def windows_geometry(data):
+    """An input shape (N, C, H, W) and a kernel, stride, padding that fit it (overlapping,
+    gapped and padded windows all occur)."""
+    kernel = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)))
+    stride = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 2)))
+    padding = (data.draw(st.integers(0, 1)), data.draw(st.integers(0, 1)))
+    hw = [max(k - 2 * p, 1) + data.draw(st.integers(0, 3)) for k, p in zip(kernel, padding)]
+    return (data.draw(st.integers(1, 2)), data.draw(st.integers(1, 3)), *hw), kernel, stride, padding
+
+
+def im2col_draw(data, dtype):
+    shp, kernel, stride, padding = windows_geometry(data)
+    return [values(data, shp, dtype), kernel, stride, padding]
+
+
+def im2col_ref(x, kernel, stride, padding):
+    """The window matrix by loops: row (n, y, x), column (i, j, c)."""
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    n, c, h, w = xp.shape
+    oh, ow = (h - kh) // sh + 1, (w - kw) // sw + 1
+    rows = [xp[b, :, y * sh:y * sh + kh, z * sw:z * sw + kw].transpose(1, 2, 0).ravel()
+            for b in range(n) for y in range(oh) for z in range(ow)]
+    return np.array(rows, dtype=x.dtype).reshape(n * oh * ow, kh * kw * c)
+
+
+def col2im_draw(data, dtype):
+    shp, kernel, stride, padding = windows_geometry(data)
+    rows = im2col_ref(np.zeros(shp), kernel, stride, padding).shape
+    return [values(data, rows, dtype), shp, kernel, stride, padding]
+
+
+def col2im_ref(cols, shp, kernel, stride, padding):
+    """The adjoint of im2col_ref, read off its matrix: cols summed into each window's place."""
+    x = np.arange(np.prod(shp)).reshape(shp).astype(float)
+    where = im2col_ref(x, kernel, stride, padding).astype(int)        # flat positions (pad: 0)
+    inside = im2col_ref(np.ones(shp), kernel, stride, padding) > 0
+    out = np.zeros(int(np.prod(shp)), dtype=np.float64)
+    np.add.at(out, where[inside], cols[inside].astype(np.float64))
+    return out.reshape(shp).astype(cols.dtype)
+
+
+def log_softmax_draw(data, dtype):
+    x = values(data, shape(data, min_dims=1), dtype, -5.0, 5.0)
+    return [x, data.draw(st.integers(-x.ndim, x.ndim - 1))]
+
+
+def log_softmax_ref(x, axis):
+    s = x - x.max(axis=axis, keepdims=True)
+    return s - np.log(np.exp(s).sum(axis=axis, keepdims=True))
+
+
 SPECS = {
     "add": Spec(binary(), ops.add, np.add),
     "neg": Spec(unary(), ops.neg, np.negative),
@@ -174,4 +226,7 @@ SPECS = {
     "scatter_add": Spec(scatter_draw, ops.scatter_add, scatter_ref),
     "concatenate": Spec(concat_draw, lambda *a: ops.concatenate(a[:-1], a[-1]),
                         lambda *a: np.concatenate(a[:-1], a[-1])),
+    "im2col": Spec(im2col_draw, ops.im2col, im2col_ref),
+    "col2im": Spec(col2im_draw, ops.col2im, col2im_ref),
+    "log_softmax": Spec(log_softmax_draw, ops.log_softmax, log_softmax_ref, atol32=1e-6),
 }

@@ -86,3 +86,17 @@ def test_fast_tangents_distributions():
     assert [v.shape for v in vs] == [(3, 4), (5,)] and vs[0].dtype == np.float32
     with pytest.raises(ValueError, match="distribution"):
         fast.draw_flat(3, "uniform", np.random.default_rng(0))
+
+
+def test_primitive_times_counts_and_restores():
+    """``--profile``'s per-primitive timer sees each primitive call and puts the table back."""
+    import tinyad as ad
+    from tinyad.benchmarks import primitive_times
+    from tinyad.primitive import PRIMITIVES
+    before = {name: prim.impl for name, prim in PRIMITIVES.items()}
+    a = ad.tensor(np.ones((3, 4)))
+    with primitive_times() as times:
+        ad.exp(a @ a.T).sum()
+    assert times["matmul"][1] == 1 and times["exp"][1] == 1 and times["sum"][1] == 1
+    assert all(secs >= 0 for secs, _ in times.values())
+    assert {name: prim.impl for name, prim in PRIMITIVES.items()} == before

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tinyad.kernels as K
-from tinyad.kernels import cpu, cpu_matmul, cpu_softmax, jit
+from tinyad.kernels import cpu, cpu_matmul, cpu_softmax, cpu_windows, jit
 from tinyad.kernels import reference as ref
 
 DTYPES = [np.float32, np.float64]
@@ -147,6 +147,42 @@ def test_matmul(m, k, n, dtype):
     assert got.dtype == np.dtype(dtype)
     np.testing.assert_allclose(got, a @ b, rtol=1e-4 if dtype == np.float32 else 1e-11,
                                atol=1e-4 if dtype == np.float32 else 1e-11)
+
+
+def loop_col2im(cols, shape, kernel, stride, padding):
+    """col2im by its definition, one element at a time, in float64."""
+    n, c, h, w = shape
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    out = np.zeros(shape)
+    for (b, y, x, i, j, ch), v in np.ndenumerate(cols.reshape(n, oh, ow, kh, kw, c)):
+        if 0 <= y * sh + i - ph < h and 0 <= x * sw + j - pw < w:
+            out[b, ch, y * sh + i - ph, x * sw + j - pw] += v
+    return out
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape,kernel,stride,padding", [
+    ((2, 3, 5, 6), (3, 3), (1, 1), (1, 1)),          # overlapping, padded
+    ((1, 2, 7, 5), (2, 3), (2, 1), (0, 1)),          # uneven kernel and stride
+    ((2, 1, 6, 6), (2, 2), (3, 3), (0, 0)),          # gaps between windows
+    ((1, 4, 3, 3), (3, 3), (1, 1), (2, 2)),          # more padding than image
+])
+def test_col2im_numba_and_reference_match_the_definition(shape, kernel, stride, padding, dtype):
+    n, c, h, w = shape
+    oh = (h + 2 * padding[0] - kernel[0]) // stride[0] + 1
+    ow = (w + 2 * padding[1] - kernel[1]) // stride[1] + 1
+    cols = data((n * oh * ow, kernel[0] * kernel[1] * c), dtype)
+    want = loop_col2im(cols, shape, kernel, stride, padding)
+    got = ref.col2im(cols, shape, kernel, stride, padding)
+    assert got.dtype == np.dtype(dtype) and got.shape == shape
+    np.testing.assert_allclose(got, want, **TOL[dtype])
+    np.testing.assert_array_equal(cpu_windows.col2im(cols, shape, kernel, stride, padding), got)
+    with K.using("numba"):
+        np.testing.assert_array_equal(K.col2im(cols, shape, kernel, stride, padding),
+                                      cpu_windows.col2im(cols, shape, kernel, stride, padding))
+    with pytest.raises(ValueError, match="do not come from an input"):
+        K.col2im(cols[1:], shape, kernel, stride, padding)
 
 
 def test_matmul_takes_transposed_views():

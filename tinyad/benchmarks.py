@@ -27,8 +27,10 @@ for the forward gradient), never a dependency.
 Timing: after warm-up, every repetition runs every case once, in a fresh random order, with the
 garbage collector paused, so drift in the machine's load hits all cases alike; a case that takes
 less than 2 ms is repeated within its sample. Reported times are medians over repetitions.
-``--profile`` adds a cProfile of each tinyad step (where the time goes, by function).
+``--profile`` adds a cProfile of each tinyad step (where the time goes, by function) and the
+time of each primitive's array computation (``primitive_times``).
 """
+import contextlib
 import gc
 import json
 import math
@@ -73,6 +75,9 @@ def add_arguments(p):
     p.add_argument("--blas-threads", type=int, default=None,
                    help="set OpenBLAS's (and torch's) thread count for this run (default: leave "
                         "it; torch is given OpenBLAS's count)")
+    p.add_argument("--malloc", default="keep", choices=["keep", "default"],
+                   help="keep: ask glibc's malloc to keep freed memory for reuse (see "
+                        "keep_freed_memory; the default); default: leave the allocator as it is")
     p.add_argument("--profile", action="store_true",
                    help="also cProfile each tinyad step and print where the time goes")
     p.add_argument("--quick", action="store_true",
@@ -115,7 +120,7 @@ def report(result):
         "advance. t_bp: the Backprop rule (tape). R_f = t_fg/t_f, R_f* = t_fg*/t_f, "
         "R_b = t_bp/t_f. Numba tangents: tinyad.learning.fast_tangents, v scaled in place "
         "into the gradient. Paper (PyTorch, MLP): R_f = 2.46, R_b = 4.17.\n"
-        f"Data: {result['data']}. Load average (1, 5, 15 min) before/after: {load[0]} / "
+        f"Data: {result['data']}. Memory: {result.get('malloc', 'not recorded')}. Load average (1, 5, 15 min) before/after: {load[0]} / "
         f"{load[1]}.\n\n{verdict_text(result)}")
     return text, title
 
@@ -136,9 +141,12 @@ def measure_from_args(args):
               f"{spec!r}")
     if args.blas_threads:
         set_blas_threads(args.blas_threads)
+    kept = keep_freed_memory() if args.malloc == "keep" else None
+    malloc = (f"glibc malloc keeps freed memory ({kept})" if kept
+              else "the allocator's defaults" + (" (not glibc)" if args.malloc == "keep" else ""))
     return measure(models, engines=engines, batch=args.batch_size, repeat=args.repeat,
                    warmup=args.warmup, data=args.data, quick=args.quick,
-                   profile=args.profile, seed=args.seed)
+                   profile=args.profile, seed=args.seed, malloc=malloc)
 
 
 def _fail(message):
@@ -148,7 +156,7 @@ def _fail(message):
 
 # ---- measuring ----------------------------------------------------------------------------------
 def measure(models=MODELS, engines=("tinyad", "numpy", "torch"), batch=None, repeat=None,
-            warmup=None, data=None, quick=False, profile=False, seed=0):
+            warmup=None, data=None, quick=False, profile=False, seed=0, malloc=None):
     """Time every case of every model; returns a JSON-ready dict with ``rows`` (one per model and
     engine), the raw per-repetition samples, the goals' verdicts and the run's settings."""
     batch = batch or (QUICK_BATCH if quick else 64)
@@ -178,6 +186,7 @@ def measure(models=MODELS, engines=("tinyad", "numpy", "torch"), batch=None, rep
         "rows_cpu": rows_cpu, "verdicts": verdicts(rows), "verdicts_cpu": verdicts(rows_cpu),
         "paper": PAPER, "goals": {**GOALS, "t_fg/t_bp": 1.0},
         "blas": {"threads": threads, "config": blas_config()},
+        "malloc": malloc or "the allocator's defaults",
         "torch_threads": torch.get_num_threads() if torch is not None else None,
         "torch_version": torch.__version__ if torch is not None else None,
         "loadavg_before": load_before, "loadavg_after": _loadavg(), "raw": raw,
@@ -291,7 +300,8 @@ def _progress(rows, model, clock):
 
 
 def profile_cases(cases, calls=5, top=12):
-    """{case: the `top` functions by own time over `calls` calls, as text lines}."""
+    """{case: the `top` functions by own time over `calls` calls, then each primitive's share,
+    as text lines}."""
     import cProfile
     import io
     import pstats
@@ -304,11 +314,44 @@ def profile_cases(cases, calls=5, top=12):
         prof.disable()
         buf = io.StringIO()
         pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(top)
-        lines = [ln for ln in buf.getvalue().splitlines() if ln.strip()]
+        lines = [ln for ln in buf.getvalue().splitlines() if ln.strip()][-(top + 1):]
+        with primitive_times() as times:
+            for _ in range(calls):
+                fn()
+        lines += [f"{'primitive':<14} {'ms/step':>9} {'calls/step':>10}"] + [
+            f"{prim:<14} {1e3 * secs / calls:9.3f} {count / calls:10.0f}"
+            for prim, (secs, count) in sorted(times.items(), key=lambda kv: -kv[1][0])[:top]]
         out[name] = lines
-        print(f"\n--- profile {name} ({calls} calls, by own time) ---")
-        print("\n".join(lines[-(top + 1):]))
+        print(f"\n--- profile {name} ({calls} calls, by own time; then by primitive) ---")
+        print("\n".join(lines))
     return out
+
+
+@contextlib.contextmanager
+def primitive_times():
+    """Time every primitive's array computation while active: yields {name: [seconds, calls]}.
+    Each table entry's ``impl`` is wrapped on entry and restored on exit."""
+    from .primitive import PRIMITIVES
+    times, saved = {}, {name: prim.impl for name, prim in PRIMITIVES.items()}
+
+    def timed(name, impl):
+        def run(*args, **params):
+            start = time.perf_counter()
+            try:
+                return impl(*args, **params)
+            finally:
+                entry = times.setdefault(name, [0.0, 0])
+                entry[0] += time.perf_counter() - start
+                entry[1] += 1
+        return run
+
+    for name, prim in PRIMITIVES.items():
+        prim.impl = timed(name, prim.impl)
+    try:
+        yield times
+    finally:
+        for name, prim in PRIMITIVES.items():
+            prim.impl = saved[name]
 
 
 # ---- the models and data -----------------------------------------------------------------------
@@ -617,6 +660,30 @@ def set_blas_threads(n):
         _fail("--blas-threads: could not find NumPy's OpenBLAS in this process")
     prefix, suffix = names
     getattr(lib, f"{prefix}_set_num_threads{suffix}")(ctypes.c_int(int(n)))
+
+
+MALLOPT = {"M_TRIM_THRESHOLD": (-1, 1 << 30), "M_TOP_PAD": (-2, 256 << 20),
+           "M_MMAP_THRESHOLD": (-3, 32 << 20)}   # mallopt's parameter numbers (malloc.h), bytes
+
+
+def keep_freed_memory():
+    """Ask glibc's malloc to keep freed memory in the process: trim the heap only above 1 GiB,
+    grow it 256 MiB at a time, and serve blocks up to 32 MiB (mallopt's largest) from it.
+
+    Why: every step of the CNN allocates and frees arrays of 12-115 MB. By default glibc hands
+    such memory back to the kernel, and the next step page-faults it in again, zero-filled; how
+    often depends on what ran before, so backprop-step samples of the same code were bimodal
+    (341-1017 ms, median 570) and with this setting are not (303-322 ms). It applies to every
+    engine in the run alike (the same as MALLOC_TRIM_THRESHOLD_ and friends in the environment).
+    Returns {setting: bytes} as applied, or None where the C library is not glibc."""
+    import ctypes
+    if platform.libc_ver()[0] != "glibc":
+        return None
+    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
+    if mallopt is None:
+        return None
+    return {name: value for name, (param, value) in MALLOPT.items()
+            if mallopt(ctypes.c_int(param), ctypes.c_int(value)) == 1}
 
 
 def blas_config():

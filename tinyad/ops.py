@@ -142,13 +142,14 @@ def argmax_mask(x, out, axis):
 
 
 def unbroadcast(g, shape):
-    """Sum `g` down to `shape`: the adjoint of broadcasting `shape` to g's shape."""
+    """Sum `g` down to `shape`: the adjoint of broadcasting `shape` to g's shape. Leading axes
+    that broadcasting added are summed away; kept axes of size 1 are summed with keepdims."""
     extra = g.ndim - len(shape)
-    axes = tuple(range(extra)) + tuple(
-        extra + i for i, n in enumerate(shape) if n == 1 and g.shape[extra + i] != 1)
-    if axes:
-        g = sum(g, axes, keepdims=True)
-    return reshape(g, *shape) if g.shape != tuple(shape) else g
+    lead = tuple(range(extra))
+    ones = tuple(extra + i for i, n in enumerate(shape) if n == 1 and g.shape[extra + i] != 1)
+    if not ones:
+        return sum(g, lead) if lead else g        # a bias gradient: one reduction, no reshape
+    return reshape(sum(g, lead + ones, keepdims=True), *shape)
 
 
 # --- shape ---------------------------------------------------------------------------------
@@ -223,6 +224,23 @@ def stack(xs, axis=0):
     return concatenate([expand_dims(x, axis) for x in xs], axis=axis)
 
 
+# --- convolution windows --------------------------------------------------------------------
+def _two(v):
+    return (int(v), int(v)) if isinstance(v, (int, np.integer)) else tuple(int(k) for k in v)
+
+
+def im2col(x, kernel, stride=1, padding=0):
+    """(N, C, H, W) -> the (N·OH·OW, kh·kw·C) matrix of its windows, columns ordered (i, j, c):
+    ``cols[(n, y, x), (i, j, c)] = xpad[n, c, y·sh + i, x·sw + j]`` (see nn/im2col.py)."""
+    return apply(P.im2col, lift(x), kernel=_two(kernel), stride=_two(stride), padding=_two(padding))
+
+
+def col2im(cols, shape, kernel, stride=1, padding=0):
+    """im2col's adjoint: windows (N·OH·OW, kh·kw·C) summed back into an input of `shape`."""
+    return apply(P.col2im, lift(cols), shape=tuple(int(n) for n in shape), kernel=_two(kernel),
+                 stride=_two(stride), padding=_two(padding))
+
+
 # --- composites used by models -------------------------------------------------------------
 def logsumexp(x, axis=-1, keepdims=False):
     """log sum exp x, shifted by the (constant) max so nothing overflows."""
@@ -233,7 +251,9 @@ def logsumexp(x, axis=-1, keepdims=False):
 
 
 def log_softmax(x, axis=-1):
-    return x - logsumexp(x, axis, keepdims=True)
+    """x - logsumexp(x) along one axis: one fused primitive (its rules: primitives.py)."""
+    x = lift(x)
+    return apply(P.log_softmax, x, axis=int(axis) % builtins.max(x.ndim, 1))
 
 
 def softmax(x, axis=-1):

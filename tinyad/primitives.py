@@ -155,6 +155,23 @@ concatenate = Primitive("concatenate", lambda *xs, axis: _concatenate(xs, axis),
                         jvp=LINEAR, rule="every axis but the joined one must be equal",
                         vjp=lambda i, g, out, *xs, axis: ops.getitem(g, _piece(xs, i, axis)))
 
+# --- convolution windows (linear maps, each the other's adjoint) -------------------------------
+WINDOWS = "x must be (N, C, H, W) and the kernel must fit the padded input"
+im2col = Primitive("im2col", lambda x, kernel, stride, padding: _im2col(x, kernel, stride, padding),
+                   jvp=LINEAR, rule=WINDOWS,
+                   vjp=(lambda g, out, x, kernel, stride, padding:
+                        ops.col2im(g, x.shape, kernel, stride, padding),))
+col2im = Primitive("col2im", lambda c, shape, kernel, stride, padding:    # Numba's, or NumPy's
+                   kernels.col2im(c, shape, kernel, stride, padding), jvp=LINEAR, rule=WINDOWS,
+                   vjp=(lambda g, out, c, shape, kernel, stride, padding:
+                        ops.im2col(g, kernel, stride, padding),))
+
+# --- fused composites: one node instead of many, rules still in tinyad ops ---------------------
+log_softmax = Primitive(              # out = x - logsumexp(x); softmax = e^out, along `axis`
+    "log_softmax", lambda x, axis: _log_softmax(x, axis),
+    jvp=(lambda t, out, x, axis: t - ops.sum(ops.exp(out) * t, axis, keepdims=True),),
+    vjp=(lambda g, out, x, axis: g - ops.exp(out) * ops.sum(g, axis, keepdims=True),))
+
 
 def _xp(array):
     from .backend import xp_of
@@ -168,10 +185,47 @@ def _sigmoid(x):
         return 1 / (1 + _xp(x).exp(-x))
 
 
+def _log_softmax(x, axis):
+    """(x - m) - log sum e^(x - m), m = max x: no exponential overflows."""
+    xp = _xp(x)
+    s = x - x.max(axis=axis, keepdims=True)
+    return s - xp.log(xp.exp(s).sum(axis=axis, keepdims=True))
+
+
+def _windows(shape, kernel, stride, padding):
+    """(OH, OW) = ((H + 2p - k) // s + 1 per axis) for an (N, C, H, W) input."""
+    n, c, h, w = shape
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    if oh < 1 or ow < 1:
+        raise ValueError(f"kernel {kernel} larger than the padded input {(h + 2 * ph, w + 2 * pw)}")
+    return oh, ow
+
+
+def _im2col(x, kernel, stride, padding):
+    """cols[(n, y, x), (i, j, c)] = xpad[n, c, y·sh + i, x·sw + j]: (N·OH·OW, kh·kw·C).
+
+    The windows are one strided view of the zero-padded input held channels-last (N, Hp, Wp, C),
+    copied once; (i, j, c) column order keeps the innermost copy runs C-long and contiguous."""
+    xp = _xp(x)
+    oh, ow = _windows(x.shape, kernel, stride, padding)
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    n, c, h, w = x.shape
+    xt = x.transpose(0, 2, 3, 1)
+    if ph or pw:
+        padded = xp.zeros((n, h + 2 * ph, w + 2 * pw, c), dtype=x.dtype)
+        padded[:, ph:ph + h, pw:pw + w, :] = xt
+        xt = padded
+    s0, s1, s2, s3 = xt.strides
+    win = xp.lib.stride_tricks.as_strided(xt, (n, oh, ow, kh, kw, c),
+                                          (s0, s1 * sh, s2 * sw, s1, s2, s3))
+    return win.reshape(n * oh * ow, kh * kw * c)
+
+
 def _concatenate(xs, axis):
     """``concatenate`` into a C-ordered result. NumPy's own picks the inputs' memory order, so
-    joining transposed views (im2col's windows) gives a strided result that every later reshape
-    must copy; writing into a C-ordered ``out`` costs the same and keeps those reshapes views."""
+    joining transposed views gives a strided result that every later reshape must copy; writing
+    into a C-ordered ``out`` costs the same and keeps those reshapes views."""
     xp = _xp(xs[0])
     nd = xs[0].ndim
     ax = axis + nd if axis < 0 else axis

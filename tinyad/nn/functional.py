@@ -17,7 +17,7 @@ from ..backend import xp_of
 from ..errors import DtypeError, ShapeError
 from ..ops import gelu, relu, sigmoid, tanh  # noqa: F401  (part of this namespace)
 from ..tensor import Tensor
-from .im2col import im2col
+from .im2col import geometry, im2col
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -85,22 +85,35 @@ def conv2d(x, weight, bias=None, stride=1, padding=0):
 
         out[n, o, y, x] = bias[o] + sum_{c,i,j} weight[o, c, i, j] · xpad[n, c, y·s + i, x·s + j]
 
-    x (N, C, H, W), weight (O, C, kh, kw), bias (O,) -> (N, O, OH, OW)."""
+    x (N, C, H, W), weight (O, C, kh, kw), bias (O,) -> (N, O, OH, OW): the window matrix
+    (N·OH·OW, kh·kw·C) times the weight ordered (o, i, j, c); the result is a channels-last
+    array seen as NCHW, which the next im2col reads with contiguous channel runs."""
     x, weight = ops.lift(x), ops.lift(weight)
     if weight.ndim != 4 or x.ndim != 4 or x.shape[1] != weight.shape[1]:
         raise ShapeError(f"conv2d: input (N, C, H, W) {x.shape} and weight (O, C, kh, kw) "
                          f"{weight.shape} must agree on C")
-    o, c, kh, kw = weight.shape
-    cols = im2col(x, (kh, kw), stride, padding, "conv2d")              # (N, OH, OW, C, kh·kw)
-    n, oh, ow = cols.shape[:3]
-    out = linear(ops.reshape(cols, n * oh * ow, c * kh * kw), ops.reshape(weight, o, -1), bias)
-    return ops.transpose(ops.reshape(out, n, oh, ow, o), 0, 3, 1, 2)
+    o = weight.shape[0]
+    cols, (oh, ow) = im2col(x, weight.shape[2:], stride, padding, "conv2d")
+    out = linear(cols, ops.reshape(ops.transpose(weight, 0, 2, 3, 1), o, -1), bias)
+    return ops.transpose(ops.reshape(out, x.shape[0], oh, ow, o), 0, 3, 1, 2)
 
 
 def max_pool2d(x, kernel_size, stride=None):
     """The largest value of each kernel window: (N, C, H, W) -> (N, C, OH, OW); the stride
-    defaults to the kernel size (non-overlapping windows). Ties share the gradient equally."""
+    defaults to the kernel size (non-overlapping windows). Ties share the gradient equally.
+
+    Non-overlapping windows (stride = kernel) are a reshape, (N, OH·kh, OW·kw, C) ->
+    (N, OH, kh, OW, kw, C), and a max over the kh and kw axes; others go through im2col."""
     x = ops.lift(x)
     stride = kernel_size if stride is None else stride
-    cols = im2col(x, kernel_size, stride, 0, "max_pool2d")              # (N, OH, OW, C, k·k)
-    return ops.transpose(ops.max(cols, axis=-1), 0, 3, 1, 2)
+    (kh, kw), step, _, (oh, ow) = geometry(x, kernel_size, stride, 0, "max_pool2d")
+    n, c = x.shape[:2]
+    if step == (kh, kw):
+        xt = ops.transpose(x, 0, 2, 3, 1)                                # (N, H, W, C)
+        if xt.shape[1:3] != (oh * kh, ow * kw):
+            xt = xt[:, :oh * kh, :ow * kw, :]                             # drop the ragged edge
+        out = ops.max(ops.reshape(xt, n, oh, kh, ow, kw, c), axis=(2, 4))
+    else:
+        cols, _ = im2col(x, (kh, kw), step, 0, "max_pool2d")            # (N·OH·OW, kh·kw·C)
+        out = ops.max(ops.reshape(cols, n, oh, ow, kh * kw, c), axis=3)
+    return ops.transpose(out, 0, 3, 1, 2)
