@@ -193,6 +193,16 @@ def log_softmax_ref(x, axis):
     return s - np.log(np.exp(s).sum(axis=axis, keepdims=True))
 
 
+def xent_draw(data, dtype):
+    n, c = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4))
+    labels = np.random.default_rng(data.draw(st.integers(0, 2**31 - 1))).integers(0, c, n)
+    return [values(data, (n, c), dtype, -5.0, 5.0), labels]
+
+
+def xent_ref(z, labels):
+    return np.mean(-log_softmax_ref(z, 1)[np.arange(len(labels)), labels])
+
+
 SPECS = {
     "add": Spec(binary(), ops.add, np.add),
     "neg": Spec(unary(), ops.neg, np.negative),
@@ -229,4 +239,5 @@ SPECS = {
     "im2col": Spec(im2col_draw, ops.im2col, im2col_ref),
     "col2im": Spec(col2im_draw, ops.col2im, col2im_ref),
     "log_softmax": Spec(log_softmax_draw, ops.log_softmax, log_softmax_ref, atol32=1e-6),
+    "cross_entropy": Spec(xent_draw, ops.softmax_cross_entropy, xent_ref, atol32=1e-6),
 }

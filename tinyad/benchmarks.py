@@ -116,12 +116,13 @@ def report(result):
     text += (
         "t_f: forward + loss under no_grad. t_fg: the library's ForwardGradient step (weight "
         "perturbation), drawing v with its default generator, Numba's normal (torch: randn; "
-        "numpy floor: NumPy's float32 normal). t_fg*: the same dual-number pass and update with v drawn in "
-        "advance. t_bp: the Backprop rule (tape). R_f = t_fg/t_f, R_f* = t_fg*/t_f, "
+        "numpy floor: NumPy's float32 normal). t_fg*: the same dual-number pass and update "
+        "with v drawn in advance. t_bp: the Backprop rule (tape). R_f = t_fg/t_f, R_f* = t_fg*/t_f, "
         "R_b = t_bp/t_f. Numba tangents: tinyad.learning.fast_tangents, v scaled in place "
         "into the gradient. Paper (PyTorch, MLP): R_f = 2.46, R_b = 4.17.\n"
-        f"Data: {result['data']}. Memory: {result.get('malloc', 'not recorded')}. Load average (1, 5, 15 min) before/after: {load[0]} / "
-        f"{load[1]}.\n\n{verdict_text(result)}")
+        f"Data: {result['data']}. Memory: {result.get('malloc', 'not recorded')}. "
+        f"Load average (1, 5, 15 min) before/after: {load[0]} / {load[1]}.\n\n"
+        f"{verdict_text(result)}")
     return text, title
 
 
@@ -672,9 +673,10 @@ def keep_freed_memory():
 
     Why: every step of the CNN allocates and frees arrays of 12-115 MB. By default glibc hands
     such memory back to the kernel, and the next step page-faults it in again, zero-filled; how
-    often depends on what ran before, so backprop-step samples of the same code were bimodal
-    (341-1017 ms, median 570) and with this setting are not (303-322 ms). It applies to every
-    engine in the run alike (the same as MALLOC_TRIM_THRESHOLD_ and friends in the environment).
+    often depends on what ran before, so backprop-step samples of the same code scattered from
+    362 to 723 ms (median 431), and with this setting did not (266-308 ms; bench/README.md).
+    It applies to every engine in the run alike (the same as MALLOC_TRIM_THRESHOLD_ and friends
+    in the environment).
     Returns {setting: bytes} as applied, or None where the C library is not glibc."""
     import ctypes
     if platform.libc_ver()[0] != "glibc":

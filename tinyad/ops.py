@@ -96,6 +96,8 @@ def matmul(x, y):
 
 def swap_last(x):
     """Swap the last two axes: the transpose of a (batch of) matrices."""
+    if x.ndim == 2:
+        return apply(P.transpose, x, axes=(1, 0))
     axes = list(range(x.ndim))
     axes[-2], axes[-1] = axes[-1], axes[-2]
     return transpose(x, *axes)
@@ -128,9 +130,14 @@ def mean(x, axis=None, keepdims=False):
 
 
 def expand_to(g, shape, axis):
-    """Undo a reduction over `axis`: put the reduced axes back as 1s, then broadcast to `shape`."""
+    """Undo a reduction over `axis`: put the reduced axes back as 1s, then broadcast to `shape`.
+    The reshape is skipped when broadcasting alone lines g up (a full reduction, keepdims, or
+    leading axes only): (10,) -> (64, 10) needs none, (64,) -> (64, 10) needs (64, 1)."""
     kept = tuple(1 if axis is None or i in axis else n for i, n in enumerate(shape))
-    return broadcast_to(reshape(g, *kept), shape)
+    lead = len(kept) - g.ndim
+    if lead < 0 or g.shape != kept[lead:] or any(n != 1 for n in kept[:lead]):
+        g = reshape(g, *kept)
+    return broadcast_to(g, shape)
 
 
 def argmax_mask(x, out, axis):
@@ -254,6 +261,14 @@ def log_softmax(x, axis=-1):
     """x - logsumexp(x) along one axis: one fused primitive (its rules: primitives.py)."""
     x = lift(x)
     return apply(P.log_softmax, x, axis=int(axis) % builtins.max(x.ndim, 1))
+
+
+def softmax_cross_entropy(logits, labels):
+    """The mean softmax cross-entropy, one fused primitive (its rules: primitives.py):
+    ``mean_n (logsumexp(z[n]) - z[n, labels[n]])`` for logits z (N, C), N >= 1, and integer
+    labels (N,) in [0, C), an array on z's device. Checked inputs: nn.functional.cross_entropy."""
+    labels = labels.data if isinstance(labels, Tensor) else labels
+    return apply(P.cross_entropy, lift(logits), labels=labels)
 
 
 def softmax(x, axis=-1):

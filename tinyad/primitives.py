@@ -1,8 +1,10 @@
 """The table of primitives: each one's computation, JVP rule and VJP rule side by side.
 
-Everything else in tinyad (subtraction, division, mean, softmax, cross-entropy, convolution...) is
-composed from these. Rules receive Tensors and use tinyad operations, so they can be
-differentiated again. Notation: ``out = f(x, y)``; ``t`` a tangent, ``g`` a cotangent.
+Everything else in tinyad (subtraction, division, mean, softmax, convolution around its im2col...)
+is composed from these; a few composites that every training step runs (log_softmax, the mean
+softmax cross-entropy) are entries of their own, one node instead of many. Rules receive Tensors
+and use tinyad operations, so they can be differentiated again. Notation: ``out = f(x, y)``;
+``t`` a tangent, ``g`` a cotangent.
 
 Elementwise primitives give their partial derivatives once, ``d_i(out, *args) = ∂out/∂arg_i``;
 both rules follow from it: ``jvp_i = t * d_i`` and ``vjp_i = g * d_i`` (broadcast inputs are
@@ -12,7 +14,7 @@ constants: their own derivative is zero almost everywhere.
 import numpy as np
 
 from . import kernels, ops, tape
-from .backend import FLOATS
+from .backend import FLOATS, xp_of
 from .primitive import LINEAR, Primitive
 from .tensor import Tensor
 
@@ -171,11 +173,27 @@ log_softmax = Primitive(              # out = x - logsumexp(x); softmax = e^out,
     "log_softmax", lambda x, axis: _log_softmax(x, axis),
     jvp=(lambda t, out, x, axis: t - ops.sum(ops.exp(out) * t, axis, keepdims=True),),
     vjp=(lambda g, out, x, axis: g - ops.exp(out) * ops.sum(g, axis, keepdims=True),))
+cross_entropy = Primitive(            # out = mean_n (logsumexp(z[n]) - z[n, y_n]), a scalar
+    "cross_entropy", lambda z, labels: _cross_entropy(z, labels),
+    jvp=(lambda t, out, z, labels: ops.sum(t * _xent_grad(z, labels)),),
+    vjp=(lambda g, out, z, labels: g * _xent_grad(z, labels),),
+    rule="logits (N, C) with N >= 1 and integer labels (N,) in [0, C)")
+
+
+def _xent_grad(z, labels):
+    """d out / dz = (softmax(z) - onehot(labels)) / N, (N, C). A constant from one NumPy pass
+    when nothing will differentiate it again (as for the activations); otherwise written in
+    tinyad ops, exact to any order."""
+    if z._level < 0 and not (tape.recording() and z._requires_grad):
+        return const(_xent_grad_array(z.data, labels))
+    onehot = _xp(z.data).zeros(z.shape, dtype=z.dtype)
+    onehot[_xp(z.data).arange(len(labels)), labels] = 1
+    return (ops.exp(ops.log_softmax(z, -1)) - const(onehot)) * (1.0 / z.shape[0])
 
 
 def _xp(array):
-    from .backend import xp_of
-    return xp_of(array)
+    """numpy or cupy, as `array` is (NumPy's own arrays answered without a lookup)."""
+    return np if type(array) is np.ndarray else xp_of(array)
 
 
 def _sigmoid(x):
@@ -190,6 +208,23 @@ def _log_softmax(x, axis):
     xp = _xp(x)
     s = x - x.max(axis=axis, keepdims=True)
     return s - xp.log(xp.exp(s).sum(axis=axis, keepdims=True))
+
+
+def _cross_entropy(z, labels):
+    """mean over rows of lse - z[n, y_n], lse = m + log sum e^(z - m), m = the row max."""
+    xp = _xp(z)
+    s = z - z.max(axis=1, keepdims=True)
+    losses = xp.log(xp.exp(s).sum(axis=1)) - s[xp.arange(len(labels)), labels]
+    return losses.mean()
+
+
+def _xent_grad_array(z, labels):
+    """(softmax(z) - onehot(labels)) / N on arrays, in z's dtype."""
+    xp = _xp(z)
+    e = xp.exp(z - z.max(axis=1, keepdims=True))
+    g = e / e.sum(axis=1, keepdims=True)
+    g[xp.arange(len(labels)), labels] -= 1
+    return g / z.dtype.type(len(labels))
 
 
 def _windows(shape, kernel, stride, padding):

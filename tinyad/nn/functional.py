@@ -7,7 +7,8 @@
     mse_loss(p, t)           mean (p - t)²                            p and t of one shape
     conv2d, max_pool2d       im2col (see im2col.py), then a matmul or a max
 
-All are compositions of tinyad operations, so reverse mode, forward mode and their nestings
+All are tinyad operations (the mean cross-entropy, log_softmax and im2col are primitives with
+their own rules; the rest are compositions), so reverse mode, forward mode and their nestings
 differentiate them.
 """
 import numpy as np
@@ -40,7 +41,8 @@ def cross_entropy(logits, labels, reduction="mean"):
     """Softmax cross-entropy from raw scores: ``-log_softmax(logits)[n, labels[n]]``, reduced.
 
     logits (N, C) float; labels (N,) integer class indices in [0, C) (a Tensor, an array or a list).
-    Through log_softmax it never exponentiates a large score, so it stays finite for any logits."""
+    It never exponentiates a large score, so it stays finite for any logits. The mean (the
+    default) is one primitive, ``ops.softmax_cross_entropy``; "sum" and "none" index log_softmax."""
     logits = ops.lift(logits)
     y = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
     if logits.ndim != 2:
@@ -53,6 +55,8 @@ def cross_entropy(logits, labels, reduction="mean"):
     if y.size and (int(y.min()) < 0 or int(y.max()) >= logits.shape[1]):
         raise IndexError(f"cross_entropy: labels must lie in [0, {logits.shape[1]}), got values "
                          f"from {int(y.min())} to {int(y.max())}")
+    if reduction == "mean" and len(y):
+        return ops.softmax_cross_entropy(logits, y)                     # one primitive
     rows = xp_of(y).arange(len(y))
     picked = ops.log_softmax(logits, -1)[rows, y]                       # (N,)
     return _reduce(-picked, reduction, "cross_entropy")
