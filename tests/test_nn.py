@@ -308,6 +308,26 @@ def test_gradcheck_losses_and_softmax():
     assert ad.gradcheck(lambda z: F.log_softmax(z, dim=1), randn(2, 3))
     assert ad.gradcheck(lambda z: F.softmax(z, dim=0), randn(3, 2))
     assert ad.gradcheck(lambda z: F.cross_entropy(z, labels), randn(4, 3), order=2)
+    assert ad.gradcheck(lambda z: ad.logsumexp(z, axis=0), randn(3, 2), order=2)
+
+
+def test_fused_cross_entropy_equals_the_composed_loss():
+    """The mean loss is one primitive; it must agree with -log_softmax indexed and averaged, in
+    value, gradient and forward mode, and stay finite for huge logits (as logsumexp does)."""
+    z = randn(5, 4) * 30
+    labels = np.array([3, 0, 1, 1, 2])
+    picked = lambda t: -ad.mean(F.log_softmax(t, dim=1)[np.arange(5), labels])  # noqa: E731
+    fused = lambda t: F.cross_entropy(t, labels)                                 # noqa: E731
+    assert fused(ad.tensor(z)).shape == ()
+    np.testing.assert_allclose(fused(ad.tensor(z)).item(), picked(ad.tensor(z)).item(), rtol=1e-12)
+    np.testing.assert_allclose(ad.grad(fused)(ad.tensor(z)).numpy(),
+                               ad.grad(picked)(ad.tensor(z)).numpy(), rtol=1e-10, atol=1e-14)
+    v = randn(5, 4)
+    np.testing.assert_allclose(ad.jvp(fused, (z,), (v,))[1].item(),
+                               ad.jvp(picked, (z,), (v,))[1].item(), rtol=1e-10)
+    big = ad.tensor(np.array([[1e4, -1e4, 0.0]]))
+    assert np.isfinite(F.cross_entropy(big, np.array([1])).item())
+    np.testing.assert_allclose(ad.logsumexp(big, axis=1).numpy(), [1e4])
 
 
 def test_conv2d_forward_mode_matches_finite_differences():
