@@ -266,9 +266,9 @@ def log_softmax(x, axis=-1):
 def softmax_cross_entropy(logits, labels):
     """The mean softmax cross-entropy, one fused primitive (its rules: primitives.py):
     ``mean_n (logsumexp(z[n]) - z[n, labels[n]])`` for logits z (N, C), N >= 1, and integer
-    labels (N,) in [0, C), an array on z's device. Checked inputs: nn.functional.cross_entropy."""
-    labels = labels.data if isinstance(labels, Tensor) else labels
-    return apply(P.cross_entropy, lift(logits), labels=labels)
+    labels (N,) in [0, C), moved to z's device. Checked inputs: nn.functional.cross_entropy."""
+    z = lift(logits)
+    return apply(P.cross_entropy, z, labels=_raw_index(labels, z._xp))
 
 
 def softmax(x, axis=-1):
