@@ -11,14 +11,13 @@ per-step arrays thinned (every k-th step, k recorded). curves.{json,md} collect 
 
     python bench/bench_curves.py [--mnist DIR] [--fashion-epochs 3] [--blas-threads 1] [--quick]
 """
-import argparse
 import json
 import time
 from pathlib import Path
 
 from tinyad import benchmarks, cli
 
-from common import RESULTS, markdown_table, write
+from common import arguments, markdown_table, write
 
 MAX_BYTES = 2_000_000
 COLUMNS = ["dataset", "method", "lr", "train_loss", "test_acc", "ms_per_step", "steps_per_s",
@@ -59,17 +58,14 @@ def weight_mean(align):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = arguments(__doc__, quick="a seconds-long smoke run on the embedded digits")
     parser.add_argument("--mnist", default=benchmarks.DEFAULT_DATA,
                         help="folder with the MNIST test-set IDX files")
     parser.add_argument("--fashion-epochs", type=int, default=3)
     parser.add_argument("--blas-threads", type=int, default=None,
                         help="OpenBLAS threads for this run (default: leave as is)")
-    parser.add_argument("--quick", action="store_true",
-                        help="a seconds-long smoke run on the embedded digits")
-    parser.add_argument("--out", default=None, help="results folder (default bench/results)")
     args = parser.parse_args(argv)
-    out_dir = Path(args.out) if args.out else RESULTS
+    out_dir = args.out
     if args.blas_threads:
         benchmarks.set_blas_threads(args.blas_threads)
     if args.quick:

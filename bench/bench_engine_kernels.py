@@ -9,14 +9,13 @@ both alike).
 
     python bench/bench_engine_kernels.py [--quick] [--out DIR]
 """
-import argparse
 import statistics
 import time
 
 import numpy as np
 
 import tinyad as ad
-from common import markdown_table, write
+from common import arguments, markdown_table, write
 from tinyad import kernels, nn, optim
 from tinyad.nn import functional as F
 
@@ -79,9 +78,7 @@ def _row(op, shape, case, t):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a seconds-long smoke run")
-    parser.add_argument("--out", default=None, help="results folder (default bench/results)")
+    parser = arguments(__doc__)
     args = parser.parse_args(argv)
     repeat = 5 if args.quick else 200
     shapes = [(64, 1024)] if args.quick else [(64, 1024), (256, 1024)]
@@ -96,10 +93,10 @@ def main(argv=None):
     rows.append(_row("MLP 784-1024-1024-10 ReLU, Adam step", "64x784", "step", t))
     table = markdown_table(rows, ["op", "shape", "case", "numpy_us", "numba_us", "auto_us",
                                   "numba_speedup", "auto_speedup"])
-    extra = {"out_dir": args.out} if args.out else {}
     write("engine_kernels", {"repeat": repeat, "rows": rows}, table,
           "The engine's activations with the kernel switch on 'numpy', 'numba' and 'auto' "
-          "(microseconds, float32; speedup = numpy time / that setting's time)", **extra)
+          "(microseconds, float32; speedup = numpy time / that setting's time)",
+          out_dir=args.out)
     return rows
 
 

@@ -6,12 +6,11 @@ tape plus the backward pass, and with dual numbers (forward mode).
 
     python bench/bench_overhead.py [--quick]
 """
-import argparse
 
 import numpy as np
 
 import tinyad as ad
-from common import markdown_table, median_time, write
+from common import arguments, markdown_table, median_time, write
 
 OPS_PER_LINK = 3      # mul, add, tanh
 
@@ -58,16 +57,14 @@ def measure(links, repeat):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a seconds-long smoke run")
-    parser.add_argument("--out", default=None, help="results folder (default bench/results)")
+    parser = arguments(__doc__)
     args = parser.parse_args(argv)
     links, repeat = (20, 5) if args.quick else (200, 30)
     rows = measure(links, repeat)
     table = markdown_table(rows, ["case", "us_per_op", "x_numpy"])
-    extra = {"out_dir": args.out} if args.out else {}
     write("overhead", {"links": links, "ops": links * OPS_PER_LINK, "rows": rows}, table,
-          f"Per-op overhead, chain of {links * OPS_PER_LINK} ops on 10x10 float32", **extra)
+          f"Per-op overhead, chain of {links * OPS_PER_LINK} ops on 10x10 float32",
+          out_dir=args.out)
     return rows
 
 

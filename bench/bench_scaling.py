@@ -24,7 +24,6 @@ process CPU time, without tracemalloc.
 
     python bench/bench_scaling.py [--blas-threads 1] [--quick] [--out DIR]
 """
-import argparse
 import gc
 import statistics
 import tracemalloc
@@ -36,7 +35,7 @@ from tinyad import benchmarks, nn
 from tinyad.learning import DFA, Backprop, ForwardGradient, tangents
 from tinyad.nn import functional as F
 
-from common import RESULTS, markdown_table, write
+from common import arguments, markdown_table, write
 
 RULES = ("bp", "fg", "fg-lean", "dfa")
 
@@ -231,20 +230,7 @@ def plot(result, out_dir):
             axes[0].plot(d, [r["ms"] for r in rows], **kw)
             axes[1].plot(d, [r["peak_MiB"] for r in rows], **kw)
             axes[2].plot(d, [r["forward_MiB"] for r in rows], **kw)
-    titles = ("step time", "peak memory during a step",
-              "forward pass alone: peak above weights and tangents")
-    for ax, title, ylabel in zip(axes, titles, ("ms (median)", "MiB", "MiB")):
-        ax.set_xscale("log", base=2)
-        ax.set_yscale("log")
-        ax.set_xlabel("hidden layers of 256")
-        ax.set_ylabel(ylabel)
-        ax.set_title(title, fontsize=10)
-        ax.grid(alpha=0.3, which="both")
-    axes[0].legend(fontsize=7)
-    fig.tight_layout()
-    paths.append(out_dir / "scaling_depth.png")
-    fig.savefig(paths[-1], dpi=110)
-    plt.close(fig)
+    paths.append(_finish(fig, axes, "hidden layers of 256", out_dir / "scaling_depth.png"))
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
     for hidden, style in ((1, "-"), (2, "--")):
@@ -257,20 +243,29 @@ def plot(result, out_dir):
                       label=f"{rule}, {hidden} hidden layer{'s' if hidden > 1 else ''}")
             axes[0].plot(w, [r["ms"] for r in rows], **kw)
             axes[1].plot(w, [r["peak_MiB"] for r in rows], **kw)
-    for ax, title, ylabel in zip(axes, ("step time", "peak memory during a step"),
-                                 ("ms (median)", "MiB")):
+    paths.append(_finish(fig, axes, "hidden width (batch 64)", out_dir / "scaling_width.png"))
+    return paths
+
+
+PANELS = (("step time", "ms (median)"), ("peak memory during a step", "MiB"),
+          ("forward pass alone: peak above weights and tangents", "MiB"))
+
+
+def _finish(fig, axes, xlabel, path):
+    """Log-log panels titled from PANELS, the legend on the first; save to `path` and close."""
+    import matplotlib.pyplot as plt
+    for ax, (title, ylabel) in zip(axes, PANELS):
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
-        ax.set_xlabel("hidden width (batch 64)")
+        ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         ax.set_title(title, fontsize=10)
         ax.grid(alpha=0.3, which="both")
     axes[0].legend(fontsize=7)
     fig.tight_layout()
-    paths.append(out_dir / "scaling_width.png")
-    fig.savefig(paths[-1], dpi=110)
+    fig.savefig(path, dpi=110)
     plt.close(fig)
-    return paths
+    return path
 
 
 def benchmarks_pyplot():
@@ -285,20 +280,17 @@ def benchmarks_pyplot():
 
 
 def main(argv=None):
-    from pathlib import Path
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a seconds-long smoke run")
+    parser = arguments(__doc__)
     parser.add_argument("--repeat", type=int, default=None, help="timed repetitions (default 9)")
     parser.add_argument("--blas-threads", type=int, default=None,
                         help="OpenBLAS threads for this run (default: leave as is)")
-    parser.add_argument("--out", default=None, help="results folder (default bench/results)")
     args = parser.parse_args(argv)
     if args.blas_threads:
         benchmarks.set_blas_threads(args.blas_threads)
     repeat = args.repeat or (2 if args.quick else 9)
     load_before = benchmarks._loadavg()
     result = run(args.quick, repeat, warmup=1 if args.quick else 2)
-    out_dir = Path(args.out) if args.out else RESULTS
+    out_dir = args.out
     out_dir.mkdir(parents=True, exist_ok=True)
     result.update(repeat=repeat, quick=args.quick, blas_threads=benchmarks.blas_threads(),
                   loadavg_before=load_before, loadavg_after=benchmarks._loadavg(),

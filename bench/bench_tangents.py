@@ -14,7 +14,6 @@ the 784-1024-1024-10 MLP has 1.86 M.
 
     python bench/bench_tangents.py [--quick] [--out DIR]
 """
-import argparse
 import statistics
 
 import numpy as np
@@ -22,7 +21,7 @@ import numpy as np
 from tinyad import benchmarks
 from tinyad.learning import tangents
 
-from common import RESULTS, markdown_table, write
+from common import arguments, markdown_table, write
 
 SIZES = (10_000, 100_000, 1_000_000, 10_000_000)
 
@@ -74,10 +73,8 @@ def pivot(rows):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a seconds-long smoke run")
+    parser = arguments(__doc__)
     parser.add_argument("--repeat", type=int, default=15)
-    parser.add_argument("--out", default=None, help="results folder (default bench/results)")
     args = parser.parse_args(argv)
     sizes = SIZES[:2] if args.quick else SIZES
     load = benchmarks._loadavg()
@@ -91,7 +88,7 @@ def main(argv=None):
              f"{load} / {benchmarks._loadavg()}.")
     write("tangents", {"rows": rows, "sizes": list(sizes), "quick": args.quick,
                        "loadavg": [load, benchmarks._loadavg()]},
-          table, "Tangent sampling cost per parameter", out_dir=args.out or RESULTS)
+          table, "Tangent sampling cost per parameter", out_dir=args.out)
     return rows
 
 

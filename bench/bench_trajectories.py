@@ -15,14 +15,13 @@ against iterations) and trajectories.{json,md}.
 
     python bench/bench_trajectories.py [--quick] [--out DIR]
 """
-import argparse
 import time
 
 import numpy as np
 
 import tinyad as ad
 
-from common import RESULTS, markdown_table, write
+from common import arguments, markdown_table, write
 
 
 def beale(p):
@@ -107,12 +106,9 @@ def plot(name, f, result, window, minimum, out_dir):
 
 
 def main(argv=None):
-    from pathlib import Path
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a seconds-long smoke run")
-    parser.add_argument("--out", default=None, help="results folder (default bench/results)")
+    parser = arguments(__doc__)
     args = parser.parse_args(argv)
-    out_dir = Path(args.out) if args.out else RESULTS
+    out_dir = args.out
     out_dir.mkdir(parents=True, exist_ok=True)
     rows, payload, plots = [], {"problems": {}}, []
     for name, (f, start, minimum, lr, iters, window) in PROBLEMS.items():

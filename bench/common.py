@@ -4,6 +4,7 @@ output of tinyad/benchmarks.py (installed with the package, so ``tinyad bench`` 
 Every result file records where it was measured (CPU, cores, thread settings, library versions)
 because a ratio means nothing without its machine.
 """
+import argparse
 import statistics
 import time
 from pathlib import Path
@@ -12,6 +13,16 @@ from tinyad import benchmarks
 from tinyad.benchmarks import machine, markdown_table  # noqa: F401  (part of this namespace)
 
 RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def arguments(doc, quick="a seconds-long smoke run"):
+    """A script's command line with the options every benchmark has: ``--quick`` and ``--out``
+    (a Path, default bench/results). The description is the first line of `doc`."""
+    p = argparse.ArgumentParser(description=doc.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help=quick)
+    p.add_argument("--out", type=Path, default=RESULTS,
+                   help="results folder (default bench/results)")
+    return p
 
 
 def median_time(fn, repeat=30, warmup=3, number=1):
