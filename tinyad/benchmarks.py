@@ -374,13 +374,17 @@ def load_batch(batch, data=None):
     return np.ascontiguousarray(x[:batch], np.float32), y[:batch].astype(np.int64), source
 
 
-def build_model(name):
-    """The tinyad model `name` (logreg, mlp or cnn), with PyTorch's default initialisation."""
-    from . import nn
+def build_model(name, nn=None):
+    """The model `name` (logreg, mlp or cnn) from `nn`: tinyad.nn (the default, with PyTorch's
+    default initialisation) or torch.nn, whose layers have the same names and arguments and whose
+    parameters come in the same order."""
+    if nn is None:
+        from . import nn
     if name == "logreg":
         return nn.Sequential(nn.Linear(784, 10))
     if name == "mlp":
-        return nn.MLP([784, 1024, 1024, 10])
+        return nn.Sequential(nn.Linear(784, 1024), nn.ReLU(), nn.Linear(1024, 1024), nn.ReLU(),
+                             nn.Linear(1024, 10))
     if name == "cnn":
         return nn.Sequential(
             nn.Conv2d(1, 64, 3, padding=1), nn.ReLU(), nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(),
@@ -568,27 +572,12 @@ def _torch():
     return torch
 
 
-def torch_model(torch, name):
-    tnn = torch.nn
-    if name == "logreg":
-        return tnn.Sequential(tnn.Linear(784, 10))
-    if name == "mlp":
-        return tnn.Sequential(tnn.Linear(784, 1024), tnn.ReLU(), tnn.Linear(1024, 1024),
-                              tnn.ReLU(), tnn.Linear(1024, 10))
-    return tnn.Sequential(
-        tnn.Conv2d(1, 64, 3, padding=1), tnn.ReLU(), tnn.Conv2d(64, 64, 3, padding=1), tnn.ReLU(),
-        tnn.MaxPool2d(2),
-        tnn.Conv2d(64, 64, 3, padding=1), tnn.ReLU(), tnn.Conv2d(64, 64, 3, padding=1), tnn.ReLU(),
-        tnn.MaxPool2d(2),
-        tnn.Flatten(), tnn.Linear(64 * 7 * 7, 1024), tnn.ReLU(), tnn.Linear(1024, 10))
-
-
 def torch_cases(torch, name, weights, x, y, seed=0):
     """The same steps in PyTorch (CPU, same weights and batch): f under ``no_grad``, bp by
     ``loss.backward()``, fg by ``torch.func.jvp`` (forward-mode AD) with ``randn`` tangents."""
     from torch.func import functional_call, jvp
     F = torch.nn.functional
-    model = torch_model(torch, name)
+    model = build_model(name, torch.nn)
     with torch.no_grad():
         for p, w in zip(model.parameters(), weights):
             p.copy_(torch.from_numpy(w))
