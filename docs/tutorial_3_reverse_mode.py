@@ -62,7 +62,7 @@ def naive_backward(t, grads, visits):
     node = t._node
     for i, x in enumerate(node.inputs):
         if x.requires_grad:
-            share = node.prim.vjp_rule(i)(grads[id(t)], t, *node.inputs, **node.params)
+            share = node.prim.cotangent(i, grads[id(t)], t, node.inputs, node.params)
             grads[id(x)] = grads.get(id(x), 0) + share
             if x._node is not None:
                 naive_backward(x, grads, visits)
@@ -82,7 +82,7 @@ def wengert_backward(y):
         node = t._node
         for i, x in enumerate(node.inputs):
             if x.requires_grad:
-                share = node.prim.vjp_rule(i)(grads[id(t)], t, *node.inputs, **node.params)
+                share = node.prim.cotangent(i, grads[id(t)], t, node.inputs, node.params)
                 grads[id(x)] = grads.get(id(x), 0) + share
     return grads
 

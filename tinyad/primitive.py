@@ -39,10 +39,13 @@ class Primitive:
         self.name, self.impl, self.jvp, self.vjp, self.rule = name, impl, jvp, vjp, rule
         PRIMITIVES[name] = self
 
-    def vjp_rule(self, i):
-        if callable(self.vjp):
-            return lambda *a, **k: self.vjp(i, *a, **k)
-        return self.vjp[i]
+    def cotangent(self, i, g, out, args, params):
+        """Input i's share of the output cotangent `g`: its VJP rule applied (one per input, or
+        one rule taking i for primitives with any number of inputs)."""
+        rules = self.vjp
+        if type(rules) is tuple:
+            return rules[i](g, out, *args, **params)
+        return rules(i, g, out, *args, **params)
 
     def __call__(self, *args, **params):
         return apply(self, *args, **params)

@@ -143,11 +143,9 @@ def _run(roots, seeds, stops, retain_graph, create_graph):
             g = grads.pop(id(t), None)       # every consumer of t has passed its share down
             node = t._node
             if g is not None:
-                rules, inputs = node.prim.vjp, node.inputs
-                for i, x in enumerate(inputs):
-                    if x._requires_grad:           # rules: one per input, or one taking i
-                        gi = (rules[i](g, t, *inputs, **node.params) if type(rules) is tuple
-                              else rules(i, g, t, *inputs, **node.params))
+                for i, x in enumerate(node.inputs):
+                    if x._requires_grad:
+                        gi = node.prim.cotangent(i, g, t, node.inputs, node.params)
                         _add(grads, x, _fit(gi, x))
             if not retain_graph:
                 node.free()
