@@ -15,6 +15,7 @@ reference's result bit for bit.
 import numpy as np
 
 from .jit import serial
+from .reference import window_grid
 
 
 @serial
@@ -45,7 +46,7 @@ def col2im(cols, shape, kernel, stride, padding):
     as NCHW, as the reference returns it)."""
     n, c, h, w = shape
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    oh, ow = window_grid(shape, kernel, stride, padding)
     out = np.zeros((n, h, w, c), dtype=cols.dtype)
     col2im_kernel(np.ascontiguousarray(cols), oh, ow, kh, kw, sh, sw, ph, pw, out)
     return out.transpose(0, 3, 1, 2)

@@ -87,6 +87,13 @@ def matmul(a, b):
     return a @ b
 
 
+def window_grid(shape, kernel, stride, padding):
+    """(OH, OW): the windows of a kh x kw kernel with stride s over an (N, C, H, W) input
+    zero-padded by p, (H + 2p - kh) // sh + 1 by (W + 2p - kw) // sw + 1 (< 1: it does not fit)."""
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    return (shape[2] + 2 * ph - kh) // sh + 1, (shape[3] + 2 * pw - kw) // sw + 1
+
+
 def col2im(cols, shape, kernel, stride, padding):
     """im2col's adjoint: each window row of `cols` (N·OH·OW, kh·kw·C), columns ordered (i, j, c),
     added back where it came from in an input of `shape` (N, C, H, W)::
@@ -98,7 +105,7 @@ def col2im(cols, shape, kernel, stride, padding):
     xp = np if isinstance(cols, np.ndarray) else importlib.import_module("cupy")
     n, c, h, w = shape
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    oh, ow = window_grid(shape, kernel, stride, padding)
     out = xp.zeros((n, h + 2 * ph, w + 2 * pw, c), dtype=cols.dtype)
     win = cols.reshape(n, oh, ow, kh, kw, c)
     for i in range(kh):

@@ -162,9 +162,8 @@ def col2im(cols, shape, kernel, stride, padding):
     """im2col's adjoint (reference.col2im): windows (N·OH·OW, kh·kw·C) added back into an
     (N, C, H, W) array; kernel, stride and padding are (rows, columns) pairs of ints. CuPy
     arrays take the reference, which runs on either."""
-    n, c, h, w = shape
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    (n, c), (kh, kw) = shape[:2], kernel
+    oh, ow = reference.window_grid(shape, kernel, stride, padding)
     if oh < 1 or ow < 1 or cols.shape != (n * oh * ow, kh * kw * c):
         raise ValueError(f"col2im: windows of shape {cols.shape} do not come from an input "
                          f"{tuple(shape)} with kernel {kernel}, stride {stride}, padding {padding}")

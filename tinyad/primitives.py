@@ -228,11 +228,10 @@ def _xent_grad_array(z, labels):
 
 
 def _windows(shape, kernel, stride, padding):
-    """(OH, OW) = ((H + 2p - k) // s + 1 per axis) for an (N, C, H, W) input."""
-    n, c, h, w = shape
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    """(OH, OW) for an (N, C, H, W) input (kernels.reference.window_grid), checked to be >= 1."""
+    oh, ow = kernels.reference.window_grid(shape, kernel, stride, padding)
     if oh < 1 or ow < 1:
+        (ph, pw), (h, w) = padding, shape[2:]
         raise ValueError(f"kernel {kernel} larger than the padded input {(h + 2 * ph, w + 2 * pw)}")
     return oh, ow
 
