@@ -92,7 +92,7 @@ def test_primitive_times_counts_and_restores():
     """``--profile``'s per-primitive timer sees each primitive call and puts the table back."""
     import tinyad as ad
     from tinyad.benchmarks import primitive_times
-    from tinyad.primitive import PRIMITIVES
+    from tinyad.interpreter import PRIMITIVES
     before = {name: prim.impl for name, prim in PRIMITIVES.items()}
     a = ad.tensor(np.ones((3, 4)))
     with primitive_times() as times:

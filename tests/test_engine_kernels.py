@@ -55,7 +55,7 @@ def test_first_order_uses_the_fused_kernel_and_higher_order_the_formula(monkeypa
 
 
 def test_auto_fuses_where_the_engine_measured_a_gain():
-    from tinyad.primitives import FUSED, _fused
+    from tinyad.primitives.activations import FUSED, _fused
     x = np.zeros(3, np.float32)
     assert kernels.backend() == "auto" and FUSED == {"gelu"}
     assert _fused("gelu", x) and not _fused("relu", x) and not _fused("gelu", x.astype(int))

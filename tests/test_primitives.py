@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tinyad as ad
-from tinyad.primitive import LINEAR
+from tinyad.interpreter import LINEAR
 
 from primitive_specs import SPECS
 

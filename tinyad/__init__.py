@@ -12,7 +12,7 @@ from .gradcheck import gradcheck
 from .ops import (abs, concatenate, cos, exp, expand_dims, gelu, log, log_softmax, logsumexp, matmul,
                   max, maximum, mean, minimum, relu, reshape, sigmoid, sin, softmax, sqrt,
                   squeeze, stack, sum, tanh, transpose, where)
-from .primitive import PRIMITIVES, Primitive, apply
+from .interpreter import PRIMITIVES, Primitive, apply
 from .tape import enable_grad, is_grad_enabled, no_grad
 from .tensor import Tensor, ones, ones_like, randn, tensor, zeros, zeros_like
 from .transforms import grad, hessian, hvp, jacfwd, jacrev, jvp, value_and_grad, vjp

@@ -332,7 +332,7 @@ def profile_cases(cases, calls=5, top=12):
 def primitive_times():
     """Time every primitive's array computation while active: yields {name: [seconds, calls]}.
     Each table entry's ``impl`` is wrapped on entry and restored on exit."""
-    from .primitive import PRIMITIVES
+    from .interpreter import PRIMITIVES
     times, saved = {}, {name: prim.impl for name, prim in PRIMITIVES.items()}
 
     def timed(name, impl):

@@ -1,6 +1,6 @@
-"""Primitives and ``apply``: the one place where every operation runs.
+"""The interpreter: ``Primitive`` and ``apply``, the one place where every operation runs.
 
-A primitive states three things side by side (see primitives.py for the table):
+A primitive states three things side by side (the table: the package tinyad/primitives/):
 
     impl(*arrays, **params) -> array                     the computation, on raw arrays
     jvp[i](t_i, out, *args, **params) -> Tensor          forward mode: out's tangent due to input i
@@ -30,13 +30,14 @@ OBSERVERS = []    # callbacks ``fn(prim, args, params, out)`` run after each app
 
 
 class Primitive:
-    __slots__ = ("name", "impl", "jvp", "vjp", "rule")
+    __slots__ = ("name", "impl", "jvp", "vjp", "shape_rule")
 
-    def __init__(self, name, impl, jvp, vjp, rule="the input shapes must fit the operation"):
+    def __init__(self, name, impl, jvp, vjp, shape_rule="the input shapes must fit the operation"):
         """`jvp` is a tuple of per-input rules or LINEAR; `vjp` a tuple of per-input rules, or
         one function ``(i, g, out, *args, **params)`` for primitives with any number of inputs.
-        `rule` says, in an error message, which shape rule a failing call broke."""
-        self.name, self.impl, self.jvp, self.vjp, self.rule = name, impl, jvp, vjp, rule
+        `shape_rule` says, in an error message, which rule on shapes a failing call broke."""
+        self.name, self.impl, self.jvp, self.vjp = name, impl, jvp, vjp
+        self.shape_rule = shape_rule
         PRIMITIVES[name] = self
 
     def cotangent(self, i, g, out, args, params):
@@ -85,7 +86,7 @@ def _compute(prim, args, params):
         return prim.impl(*datas, **params)
     except ValueError as e:
         raise ShapeError(f"{prim.name}: input shapes {shapes(*datas)} {_params(params)}"
-                         f"break the rule '{prim.rule}' ({e})") from None
+                         f"break the rule '{prim.shape_rule}' ({e})") from None
 
 
 def _params(params):

@@ -1,0 +1,18 @@
+"""Tensor operations: thin wrappers over the primitives, and the composites built from them.
+
+A wrapper lifts Python numbers and arrays to tensors (a Python number takes the dtype of the
+tensor it meets, so ``x32 * 0.5`` stays float32) and calls ``apply``. Composites never touch
+arrays: they only combine primitives, so both of their derivatives come for free.
+
+One file per kind, matching tinyad/primitives/: lifting, axes, arithmetic, functions, linalg,
+reductions, shape, indexing, windows, composites.
+"""
+from .arithmetic import add, astype, compare, div, identity, maximum, minimum, mul, neg, power, sub, where  # noqa: F401,E501
+from .composites import log_softmax, logsumexp, softmax, softmax_cross_entropy  # noqa: F401
+from .functions import abs, cos, exp, gelu, log, relu, sigmoid, sin, sqrt, tanh  # noqa: F401
+from .indexing import getitem, scatter_add  # noqa: F401
+from .lifting import lift  # noqa: F401
+from .linalg import matmul, swap_last  # noqa: F401
+from .reductions import argmax_mask, expand_to, max, mean, sum, unbroadcast  # noqa: F401
+from .shape import broadcast_to, concatenate, expand_dims, reshape, squeeze, stack, transpose  # noqa: F401,E501
+from .windows import col2im, im2col  # noqa: F401

@@ -1,0 +1,40 @@
+"""Composites used by models: logsumexp, softmax, and the wrappers of the fused log_softmax and
+mean softmax cross-entropy."""
+import builtins
+
+from .. import primitives as P
+from ..interpreter import apply
+from ..tensor import Tensor
+from .functions import exp, log
+from .indexing import raw_index
+from .lifting import lift
+from .reductions import sum
+from .shape import squeeze
+
+
+def logsumexp(x, axis=-1, keepdims=False):
+    """log sum exp x, shifted by the (constant) max so nothing overflows."""
+    x = lift(x)
+    shift = Tensor(x.data.max(axis=axis, keepdims=True))
+    out = log(sum(exp(x - shift), axis, keepdims=True)) + shift
+    return out if keepdims else squeeze(out, axis)
+
+
+def log_softmax(x, axis=-1):
+    """x - logsumexp(x) along one axis: one fused primitive (its rules: primitives/fused.py)."""
+    x = lift(x)
+    return apply(P.log_softmax, x, axis=int(axis) % builtins.max(x.ndim, 1))
+
+
+def softmax_cross_entropy(logits, labels):
+    """The mean softmax cross-entropy, one fused primitive (its rules: primitives/fused.py):
+    ``mean_n (logsumexp(z[n]) - z[n, labels[n]])`` for logits z (N, C), N >= 1, and integer
+    labels (N,) in [0, C), moved to z's device. Checked inputs: nn.functional.cross_entropy."""
+    z = lift(logits)
+    return apply(P.cross_entropy, z, labels=raw_index(labels, z._xp))
+
+
+def softmax(x, axis=-1):
+    x = lift(x)
+    e = exp(x - Tensor(x.data.max(axis=axis, keepdims=True)))
+    return e / sum(e, axis, keepdims=True)

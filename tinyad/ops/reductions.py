@@ -1,0 +1,59 @@
+"""Reductions (sum, max, mean) and the steps their rules share: undoing a reduction
+(expand_to), the max's tie-splitting mask, and summing away broadcast axes (unbroadcast)."""
+import builtins
+
+import numpy as np
+
+from .. import primitives as P
+from ..interpreter import apply
+from ..tensor import Tensor
+from .axes import reduction_axes
+from .lifting import lift
+from .shape import broadcast_to, reshape
+
+
+def sum(x, axis=None, keepdims=False):
+    x = lift(x)
+    return apply(P.sum, x, axis=reduction_axes(axis, x.ndim), keepdims=bool(keepdims))
+
+
+def max(x, axis=None, keepdims=False):
+    x = lift(x)
+    return apply(P.max, x, axis=reduction_axes(axis, x.ndim), keepdims=bool(keepdims))
+
+
+def mean(x, axis=None, keepdims=False):
+    x = lift(x)
+    axes = reduction_axes(axis, x.ndim)
+    count = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
+    return sum(x, axes, keepdims) * (1.0 / builtins.max(count, 1))
+
+
+def expand_to(g, shape, axis):
+    """Undo a reduction over `axis`: put the reduced axes back as 1s, then broadcast to `shape`.
+    The reshape is skipped when broadcasting alone lines g up (a full reduction, keepdims, or
+    leading axes only): (10,) -> (64, 10) needs none, (64,) -> (64, 10) needs (64, 1)."""
+    kept = tuple(1 if axis is None or i in axis else n for i, n in enumerate(shape))
+    lead = len(kept) - g.ndim
+    if lead < 0 or g.shape != kept[lead:] or any(n != 1 for n in kept[:lead]):
+        g = reshape(g, *kept)
+    return broadcast_to(g, shape)
+
+
+def argmax_mask(x, out, axis):
+    """Where x attains its max along `axis`, split evenly between ties (a constant)."""
+    xd = x.data
+    kept = expand_to(out, x.shape, axis).data if out.ndim != x.ndim else out.data
+    hit = (xd == kept).astype(xd.dtype)
+    return Tensor(hit / hit.sum(axis=axis, keepdims=True))
+
+
+def unbroadcast(g, shape):
+    """Sum `g` down to `shape`: the adjoint of broadcasting `shape` to g's shape. Leading axes
+    that broadcasting added are summed away; kept axes of size 1 are summed with keepdims."""
+    extra = g.ndim - len(shape)
+    lead = tuple(range(extra))
+    ones = tuple(extra + i for i, n in enumerate(shape) if n == 1 and g.shape[extra + i] != 1)
+    if not ones:
+        return sum(g, lead) if lead else g        # a bias gradient: one reduction, no reshape
+    return reshape(sum(g, lead + ones, keepdims=True), *shape)

@@ -1,0 +1,34 @@
+"""The table of primitives: each one's computation, JVP rule and VJP rule side by side.
+
+Everything else in tinyad (subtraction, division, mean, softmax, convolution around its im2col...)
+is composed from these; a few composites that every training step runs (log_softmax, the mean
+softmax cross-entropy) are entries of their own, one node instead of many. Rules receive Tensors
+and use tinyad operations, so they can be differentiated again. Notation: ``out = f(x, y)``;
+``t`` a tangent, ``g`` a cotangent.
+
+One file per kind, each read one primitive at a time:
+
+    rules.py         building blocks: rules from partial derivatives, constants, masks
+    arithmetic.py    add neg mul power maximum select identity astype
+    functions.py     exp log sqrt abs sin cos
+    activations.py   tanh sigmoid relu gelu (fused kernels at first order)
+    linalg.py        matmul
+    reductions.py    sum max
+    shape.py         reshape transpose broadcast_to concatenate
+    indexing.py      getitem scatter_add
+    windows.py       im2col col2im (convolution windows)
+    fused.py         log_softmax cross_entropy
+
+Every primitive registers itself in ``PRIMITIVES`` (name -> Primitive), the table that tests
+enumerate.
+"""
+from ..interpreter import PRIMITIVES  # noqa: F401  (the table, filled by the modules below)
+from .activations import FUSED, gelu, relu, sigmoid, tanh  # noqa: F401
+from .arithmetic import add, astype, identity, maximum, mul, neg, power, select  # noqa: F401
+from .functions import abs, cos, exp, log, sin, sqrt  # noqa: F401
+from .fused import cross_entropy, log_softmax  # noqa: F401
+from .indexing import getitem, scatter_add  # noqa: F401
+from .linalg import matmul  # noqa: F401
+from .reductions import max, sum  # noqa: F401
+from .shape import broadcast_to, concatenate, reshape, transpose  # noqa: F401
+from .windows import col2im, im2col  # noqa: F401

@@ -1,0 +1,50 @@
+"""Fused composites: log_softmax and the mean softmax cross-entropy, one node instead of many
+for what every training step runs. Their rules are still written in tinyad ops."""
+from .. import ops, tape
+from ..interpreter import Primitive
+from .rules import array_module, const
+
+log_softmax = Primitive(              # out = x - logsumexp(x); softmax = e^out, along `axis`
+    "log_softmax", lambda x, axis: _log_softmax(x, axis),
+    jvp=(lambda t, out, x, axis: t - ops.sum(ops.exp(out) * t, axis, keepdims=True),),
+    vjp=(lambda g, out, x, axis: g - ops.exp(out) * ops.sum(g, axis, keepdims=True),))
+cross_entropy = Primitive(            # out = mean_n (logsumexp(z[n]) - z[n, y_n]), a scalar
+    "cross_entropy", lambda z, labels: _cross_entropy(z, labels),
+    jvp=(lambda t, out, z, labels: ops.sum(t * _xent_grad(z, labels)),),
+    vjp=(lambda g, out, z, labels: g * _xent_grad(z, labels),),
+    shape_rule="logits (N, C) with N >= 1 and integer labels (N,) in [0, C)")
+
+
+def _xent_grad(z, labels):
+    """d out / dz = (softmax(z) - onehot(labels)) / N, (N, C). A constant from one NumPy pass
+    when nothing will differentiate it again (as for the activations); otherwise written in
+    tinyad ops, exact to any order."""
+    if z._level < 0 and not (tape.recording() and z._requires_grad):
+        return const(_xent_grad_array(z.data, labels))
+    onehot = array_module(z.data).zeros(z.shape, dtype=z.dtype)
+    onehot[array_module(z.data).arange(len(labels)), labels] = 1
+    return (ops.exp(ops.log_softmax(z, -1)) - const(onehot)) * (1.0 / z.shape[0])
+
+
+def _log_softmax(x, axis):
+    """(x - m) - log sum e^(x - m), m = max x: no exponential overflows."""
+    xp = array_module(x)
+    s = x - x.max(axis=axis, keepdims=True)
+    return s - xp.log(xp.exp(s).sum(axis=axis, keepdims=True))
+
+
+def _cross_entropy(z, labels):
+    """mean over rows of lse - z[n, y_n], lse = m + log sum e^(z - m), m = the row max."""
+    xp = array_module(z)
+    s = z - z.max(axis=1, keepdims=True)
+    losses = xp.log(xp.exp(s).sum(axis=1)) - s[xp.arange(len(labels)), labels]
+    return losses.mean()
+
+
+def _xent_grad_array(z, labels):
+    """(softmax(z) - onehot(labels)) / N on arrays, in z's dtype."""
+    xp = array_module(z)
+    e = xp.exp(z - z.max(axis=1, keepdims=True))
+    g = e / e.sum(axis=1, keepdims=True)
+    g[xp.arange(len(labels)), labels] -= 1
+    return g / z.dtype.type(len(labels))
