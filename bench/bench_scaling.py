@@ -69,7 +69,8 @@ class LeanForwardGradient:
 
     def forward(self, model, loss_fn, x, y):
         """(loss, ∇f·v): the dual-number pass, one layer's tangent at a time."""
-        from tinyad.dual import dual, dual_level, unpack
+        from tinyad.dual import dual_level, unpack
+        from tinyad.dual_constructor import dual
         linears = [m for m in model.layers if isinstance(m, nn.Linear)]
         with ad.no_grad(), dual_level() as level:
             h = x
@@ -131,7 +132,8 @@ def forward_memory(name, model, x, y):
     activations the backward pass reads); fg: the dual-number pass under no_grad; fg-lean: the
     same with each layer's tangent drawn on the way; dfa: the hand-written forward pass that keeps
     each layer's input and pre-activation for the update."""
-    from tinyad.dual import dual, dual_level, unpack
+    from tinyad.dual import dual_level, unpack
+    from tinyad.dual_constructor import dual
     from tinyad.learning import network, tangents
     params = list(model.named_parameters())
     vs = tangents.draw([p.shape for _, p in params], "normal", np.random.default_rng(0),

@@ -1,32 +1,52 @@
 """tinyad: automatic differentiation you can read in an afternoon.
 
-One table of primitives (primitives.py), each with its computation, its JVP rule and its VJP rule,
+One table of primitives (primitives/), each with its computation, its JVP rule and its VJP rule,
 drives two modes: dual numbers (dual.py) and a tape (tape.py). Transforms (transforms.py), a
 training stack (nn, optim, data) and learning rules (learning) are built on top.
+
+The imports below climb the ladder the README describes, one rung at a time; each rung uses only
+the rungs under it (the table and the ops, rungs 3 and 4, use each other: rules are written in
+ops, and ops call the table).
 """
+# rung 0: errors that name the operation, the shapes and the rule; NumPy/CuPy backends
 from . import errors
 from .backend import normalize_device
-from .dual import Dual, dual, dual_level
 from .errors import DeviceError, DtypeError, GradError, ShapeError
-from .gradcheck import gradcheck
+
+# rung 1: the value, an array with what reverse mode needs to know about it
+from .tensor import Tensor, ones, ones_like, randn, tensor, zeros, zeros_like
+
+# rung 2: the interpreter: dual numbers (forward mode), the tape (reverse mode), and apply, the
+# one place every operation runs, in whichever modes are on
+from .dual import Dual, dual_level
+from .tape import enable_grad, is_grad_enabled, no_grad
+from .interpreter import PRIMITIVES, Primitive, apply
+
+# rung 3: the table of primitives, each with its computation, JVP rule and VJP rule
+from . import primitives
+
+# rung 4: operations: wrappers that lift numbers, composites; Tensor's operators and methods
 from .ops import (abs, concatenate, cos, exp, expand_dims, gelu, log, log_softmax, logsumexp, matmul,
                   max, maximum, mean, minimum, relu, reshape, sigmoid, sin, softmax, sqrt,
                   squeeze, stack, sum, tanh, transpose, where)
-from .interpreter import PRIMITIVES, Primitive, apply
-from .tape import enable_grad, is_grad_enabled, no_grad
-from .tensor import Tensor, ones, ones_like, randn, tensor, zeros, zeros_like
+
+# rung 5: transforms in JAX's style, and the check of both modes against finite differences
+from .dual_constructor import dual
 from .transforms import grad, hessian, hvp, jacfwd, jacrev, jvp, value_and_grad, vjp
+from .gradcheck import gradcheck
 
 float32, float64, int64 = "float32", "float64", "int64"
 
 __version__ = "0.1.0"
 
+# rung 6: libraries on the engine, loaded on first use (``ad.nn``, ``ad.optim``...), so that
+# ``import tinyad`` is fast. The programs (the ``tinyad`` command) sit above them, in cli.py.
 _SUBMODULES = ("nn", "optim", "data", "learning", "viz", "kernels")
 _LAZY = {"save": "serialization", "load": "serialization"}
 
 
 def __getattr__(name):
-    """Subpackages (``ad.nn``, ``ad.optim``...) load on first use, so ``import tinyad`` is fast."""
+    """Subpackages (``ad.nn``, ``ad.optim``...) load on first use."""
     import importlib
     if name in _SUBMODULES:
         return importlib.import_module(f".{name}", __name__)

@@ -468,7 +468,8 @@ def forward_gradient_step(model, loss_fn, x, y, vs, in_place=False):
     ``in_place``: scale the tangents in place into the gradients (they are not needed again),
     saving an allocation and a pass over memory."""
     from . import nn, no_grad
-    from .dual import dual, dual_level, unpack
+    from .dual import dual_level, unpack
+    from .dual_constructor import dual
     from .learning.network import accumulate
     from .tensor import Tensor
     named = list(model.named_parameters())

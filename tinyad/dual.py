@@ -8,12 +8,12 @@ Nested forward mode needs *levels*. In d/dx [x · d/dy (x + y)|y=1] the inner an
 mix (Siskind and Pearlmutter's perturbation confusion): each ``dual_level()`` (and each ``jvp``)
 opens a new level, and an operation works on the highest level among its inputs, treating lower
 levels as constants. The answer is then 1, not 2.
+
+The user's constructor, ``ad.dual(primal, tangent)``, is in dual_constructor.py.
 """
 import itertools
 from contextlib import contextmanager
 
-from .backend import FLOATS
-from .errors import DtypeError, ShapeError
 from .tensor import Tensor
 
 _levels = [0]                 # the open levels; level 0 is always there for plain ``ad.dual``
@@ -47,16 +47,9 @@ def dual_level():
         _levels.remove(level)
 
 
-def dual(primal, tangent, level=None):
-    """The dual tensor ``primal + tangent·ε`` at `level` (default: the innermost open level)."""
-    primal = ops.lift(primal)
-    tangent = ops.lift(tangent, primal)
-    if primal.dtype not in FLOATS:
-        raise DtypeError(f"dual: the primal must be float32 or float64, got {primal.dtype}")
-    if tangent.shape != primal.shape:
-        raise ShapeError(f"dual: tangent shape {tangent.shape} must equal primal shape "
-                         f"{primal.shape}")
-    return Dual(primal, ops.astype(tangent, primal.dtype), _levels[-1] if level is None else level)
+def innermost_level():
+    """The level ``ad.dual`` tags with by default: the innermost open one (0 when none is)."""
+    return _levels[-1]
 
 
 def unpack(x, level):
@@ -64,17 +57,3 @@ def unpack(x, level):
     if isinstance(x, Dual) and x._level == level:
         return x.primal, x.tangent
     return x, Tensor(x._xp.zeros_like(x._data))
-
-
-def fit_tangent(tangent, out):
-    """Bring a tangent to the output's shape and dtype: ``x + b`` with b broadcast over x moves
-    with x's tangent on every broadcast copy."""
-    td, od = tangent._data, out._data
-    if td.shape != od.shape:
-        tangent = ops.broadcast_to(tangent, od.shape)
-    if td.dtype != od.dtype:
-        tangent = ops.astype(tangent, od.dtype)
-    return tangent
-
-
-from . import ops  # noqa: E402  (ops imports this module's dependencies)

@@ -18,8 +18,15 @@ own JVP: the output tangent is the primitive applied to the input tangents.
 
 Either way, if gradients are being recorded and an input requires one, the application is written
 to the tape (a ``Node`` on the output) for reverse mode.
+
+Broadcasting and dtype promotion need one step in each mode, and the two steps are adjoint:
+``fit_tangent`` broadcasts an input's tangent to the output's shape and casts it to the output's
+dtype; ``fit_cotangent`` sums an output-shaped cotangent down to the input's shape and casts it
+back. They reach ``broadcast_to``, ``sum``, ``reshape`` and ``astype`` through the table, so this
+module never imports the op layer built on top of it.
 """
 from . import backend, tape
+from .dual import Dual
 from .errors import DeviceError, ShapeError, shapes
 from .tensor import Tensor
 
@@ -42,11 +49,14 @@ class Primitive:
 
     def cotangent(self, i, g, out, args, params):
         """Input i's share of the output cotangent `g`: its VJP rule applied (one per input, or
-        one rule taking i for primitives with any number of inputs)."""
+        one rule taking i for primitives with any number of inputs), fitted to input i's shape
+        and dtype (``fit_cotangent``)."""
         rules = self.vjp
         if type(rules) is tuple:
-            return rules[i](g, out, *args, **params)
-        return rules(i, g, out, *args, **params)
+            share = rules[i](g, out, *args, **params)
+        else:
+            share = rules(i, g, out, *args, **params)
+        return fit_cotangent(share, args[i])
 
     def __call__(self, *args, **params):
         return apply(self, *args, **params)
@@ -121,11 +131,43 @@ def _apply_dual(prim, level, args, params):
             if t is not None:
                 term = rule(t, out, *primals, **params)
                 tan = term if tan is None else tan + term
-    return dual.Dual(out, dual.fit_tangent(tan, out), level)
+    return Dual(out, fit_tangent(tan, out), level)
 
 
 def _zeros_like(x):
     return Tensor(x._xp.zeros_like(x._data))
 
 
-from . import dual  # noqa: E402  (dual.py imports tensor.py, which imports this module)
+# --- the adjoint pair: a tangent fitted to an output, a cotangent fitted to an input ----------
+def fit_tangent(tangent, out):
+    """Bring a tangent to the output's shape and dtype: ``x + b`` with b broadcast over x moves
+    with x's tangent on every broadcast copy."""
+    td, od = tangent._data, out._data
+    if td.shape != od.shape:
+        tangent = apply(PRIMITIVES["broadcast_to"], tangent, shape=tuple(od.shape))
+    if td.dtype != od.dtype:
+        tangent = apply(PRIMITIVES["astype"], tangent, dtype=od.dtype)
+    return tangent
+
+
+def fit_cotangent(cotangent, x):
+    """``fit_tangent``'s adjoint: sum a cotangent down to x's shape, in x's dtype. d/dx of
+    out = x + b with x (3, 1), b (3, 4) is the row sums of the cotangent."""
+    gd, xd = cotangent._data, x._data
+    if gd.shape != xd.shape:
+        cotangent = unbroadcast(cotangent, tuple(xd.shape))
+    if cotangent._data.dtype != xd.dtype:
+        cotangent = apply(PRIMITIVES["astype"], cotangent, dtype=xd.dtype)
+    return cotangent
+
+
+def unbroadcast(g, shape):
+    """Sum `g` down to `shape`: the adjoint of broadcasting `shape` to g's shape. Leading axes
+    that broadcasting added are summed away; kept axes of size 1 are summed with keepdims."""
+    extra = g.ndim - len(shape)
+    lead = tuple(range(extra))
+    ones = tuple(extra + i for i, n in enumerate(shape) if n == 1 and g.shape[extra + i] != 1)
+    if not ones:                                  # a bias gradient: one reduction, no reshape
+        return apply(PRIMITIVES["sum"], g, axis=lead, keepdims=False) if lead else g
+    summed = apply(PRIMITIVES["sum"], g, axis=lead + ones, keepdims=True)
+    return summed if summed.shape == shape else apply(PRIMITIVES["reshape"], summed, shape=shape)

@@ -10,12 +10,16 @@ consumed its output has passed its cotangent down:
     grads[out] = seed
     for node in reversed(topological order):
         for each input x_i that requires a gradient:
-            grads[x_i] += unbroadcast(vjp_i(grads[node's output], ...), x_i.shape)
+            grads[x_i] += fit_cotangent(vjp_i(grads[node's output], ...), x_i)
+
+(``Primitive.cotangent`` applies the VJP rule and the fitting, which sums away broadcast axes:
+interpreter.py.)
 """
 import itertools
 from contextlib import contextmanager
 
 from .errors import GradError, ShapeError
+from .tensor import Tensor, ones_like, zeros_like
 
 _state = {"record": True}
 _counter = itertools.count()
@@ -104,12 +108,11 @@ def grad_of(outputs, inputs, gradients, retain_graph=False, create_graph=None):
     result = []
     for x in inputs:
         g = grads.get(id(x))
-        result.append(g if g is not None else _zeros_like(x))
+        result.append(g if g is not None else zeros_like(x.primal))
     return tuple(result)
 
 
 def _seed(out, gradient, where):
-    from .tensor import Tensor, ones_like
     if gradient is None:
         if out.size != 1:
             raise GradError(f"{where}: output has shape {out.shape}; a gradient can be created "
@@ -124,16 +127,12 @@ def _seed(out, gradient, where):
     return gradient
 
 
-def _zeros_like(x):
-    from .tensor import zeros_like
-    return zeros_like(x.primal)
-
-
 def _run(roots, seeds, stops, retain_graph, create_graph):
     """The backward pass. Returns cotangents by id(tensor) and the leaves reached, by id."""
-    order, leaves, outer = _topological_order(roots, {id(x) for x in stops})
+    stop_ids = {id(x) for x in stops}
+    order, ends = walk(roots, stop_ids)
     if create_graph is None:
-        create_graph = recording() and outer
+        create_graph = recording() and _watched(ends, stop_ids)
     retain_graph = retain_graph or create_graph   # a recorded backward pass reads the graph
     grads = {}
     for r, s in zip(roots, seeds):
@@ -146,23 +145,25 @@ def _run(roots, seeds, stops, retain_graph, create_graph):
                 for i, x in enumerate(node.inputs):
                     if x._requires_grad:
                         gi = node.prim.cotangent(i, g, t, node.inputs, node.params)
-                        _add(grads, x, _fit(gi, x))
+                        _add(grads, x, gi)
             if not retain_graph:
                 node.free()
-    return grads, leaves
+    return grads, {id(t): t for t in ends if t._requires_grad}
 
 
 def outer_tracked(roots, stops):
     """True when `roots` depend on a tensor that an outer transform differentiates: a tensor that
     requires a gradient other than `stops`, a stop that is itself computed from one, or a dual
     number whose primal or tangent is on the tape (reverse over forward over reverse)."""
-    return _topological_order(roots, {id(x) for x in stops})[2]
+    stop_ids = {id(x) for x in stops}
+    return _watched(walk(roots, stop_ids)[1], stop_ids)
 
 
-def _topological_order(roots, stop_ids):
-    """Non-leaf tensors reachable from `roots`, newest node first; the leaves reached (by id);
-    and whether an outer transform is watching (see ``outer_tracked``)."""
-    seen, order, leaves, outer = set(), [], {}, False
+def walk(roots, stop_ids=frozenset()):
+    """The tape behind `roots`: the recorded tensors reachable from them, newest node first (the
+    order backward visits them), and the tensors where the walk ended (leaves, constants, and
+    the tensors in `stop_ids`), in the order first reached, inputs left to right."""
+    seen, recorded, ends = set(), [], []
     stack = list(roots)
     while stack:
         t = stack.pop()
@@ -170,23 +171,27 @@ def _topological_order(roots, stop_ids):
             continue
         seen.add(id(t))
         node = t._node
-        stop = id(t) in stop_ids
-        if node is None or stop:
-            if t._requires_grad:
-                leaves[id(t)] = t
-            outer = outer or (t._requires_grad and not stop) or (stop and node is not None) \
-                or _tracked_below(t)
+        if node is None or id(t) in stop_ids:
+            ends.append(t)
             continue
         if node.inputs is None:
             raise GradError(
                 f"backward through a freed graph: node #{node.index} '{node.prim.name}' (inputs "
-                f"{', '.join(map(str, node.shapes))} -> {t.shape}) was freed by an earlier "
-                "backward(); pass "
-                "retain_graph=True to the first backward to go through the graph twice")
-        order.append(t)
-        stack.extend(node.inputs)
-    order.sort(key=lambda t: t._node.index, reverse=True)
-    return order, leaves, outer
+                f"{', '.join(map(str, node.shapes))} -> {t.shape}) was freed by backward(); "
+                "pass retain_graph=True to the first backward() to go through the graph twice")
+        recorded.append(t)
+        stack.extend(reversed(node.inputs))
+    recorded.sort(key=lambda t: t._node.index, reverse=True)
+    return recorded, ends
+
+
+def _watched(ends, stop_ids):
+    """Whether an outer transform is watching (see ``outer_tracked``), from where a walk ended."""
+    for t in ends:
+        stop = id(t) in stop_ids
+        if (t._requires_grad and not stop) or (stop and t._node is not None) or _tracked_below(t):
+            return True
+    return False
 
 
 def _tracked_below(t):
@@ -199,17 +204,3 @@ def _add(grads, x, g):
     key = id(x)
     old = grads.get(key)
     grads[key] = g if old is None else old + g
-
-
-def _fit(g, x):
-    """The one step on the gradient path that undoes broadcasting: sum `g` down to x's shape,
-    in x's dtype. d/dx of out = x + b with x (3, 1), b (3, 4) is the row sums of g."""
-    gd, xd = g._data, x._data
-    if gd.shape != xd.shape:
-        g = ops.unbroadcast(g, x.shape)
-    if g._data.dtype != xd.dtype:
-        g = ops.astype(g, x.dtype)
-    return g
-
-
-from . import ops  # noqa: E402  (ops imports this module: bound here, used at call time)

@@ -2,8 +2,13 @@
 
 A Tensor holds its array in ``_data`` (NumPy on the CPU, CuPy on the GPU). If it was produced by a
 primitive while some input required a gradient, ``_node`` records that application on the tape
-(see tape.py). Every operator and method below is a one-line call into ops.py, which reaches the
-primitive table through ``apply``.
+(see tape.py).
+
+This file says what a tensor *is*. What you can *do* with one (``+``, ``@``, ``x.sum()``,
+``x.backward()``...) is in ops/tensor_methods.py, one line per operator into the op layer,
+attached to this class there: the interpreter, which makes tensors, sits between the two files
+(tensor.py below it, ops above), so neither has to import the other in a circle. Autodidax and
+JAX attach their tracers' operators the same way.
 """
 import numpy as np
 
@@ -84,7 +89,7 @@ class Tensor:
     def __float__(self):
         return float(self._data)
 
-    __hash__ = object.__hash__   # identity hashing; == is elementwise
+    __hash__ = object.__hash__   # identity hashing; == is elementwise (ops/tensor_methods.py)
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
@@ -104,59 +109,6 @@ class Tensor:
         if data is self._data:
             return self
         return Tensor(data, requires_grad=self._requires_grad)
-
-    def astype(self, dtype):
-        return ops.astype(self, dtype)
-
-    def backward(self, gradient=None, retain_graph=False, create_graph=False):
-        """Reverse mode: accumulate d self / d leaf into ``leaf.grad`` for every leaf on the tape."""
-        tape.backward(self, gradient, retain_graph, create_graph)
-
-    # ---- operators ------------------------------------------------------------------------
-    def __add__(self, o): return ops.add(self, o)
-    def __radd__(self, o): return ops.add(o, self)
-    def __sub__(self, o): return ops.sub(self, o)
-    def __rsub__(self, o): return ops.sub(o, self)
-    def __mul__(self, o): return ops.mul(self, o)
-    def __rmul__(self, o): return ops.mul(o, self)
-    def __truediv__(self, o): return ops.div(self, o)
-    def __rtruediv__(self, o): return ops.div(o, self)
-    def __pow__(self, o): return ops.power(self, o)
-    def __rpow__(self, o): return ops.power(o, self)
-    def __matmul__(self, o): return ops.matmul(self, o)
-    def __rmatmul__(self, o): return ops.matmul(o, self)
-    def __neg__(self): return ops.neg(self)
-    def __pos__(self): return self
-    def __abs__(self): return ops.abs(self)
-    def __getitem__(self, index): return ops.getitem(self, index)
-    def __lt__(self, o): return ops.compare("less", self, o)
-    def __le__(self, o): return ops.compare("less_equal", self, o)
-    def __gt__(self, o): return ops.compare("greater", self, o)
-    def __ge__(self, o): return ops.compare("greater_equal", self, o)
-    def __eq__(self, o): return ops.compare("equal", self, o)
-    def __ne__(self, o): return ops.compare("not_equal", self, o)
-
-    # ---- methods --------------------------------------------------------------------------
-    def exp(self): return ops.exp(self)
-    def log(self): return ops.log(self)
-    def sqrt(self): return ops.sqrt(self)
-    def abs(self): return ops.abs(self)
-    def tanh(self): return ops.tanh(self)
-    def sigmoid(self): return ops.sigmoid(self)
-    def relu(self): return ops.relu(self)
-    def gelu(self): return ops.gelu(self)
-    def sin(self): return ops.sin(self)
-    def cos(self): return ops.cos(self)
-    def sum(self, axis=None, keepdims=False): return ops.sum(self, axis, keepdims)
-    def mean(self, axis=None, keepdims=False): return ops.mean(self, axis, keepdims)
-    def max(self, axis=None, keepdims=False): return ops.max(self, axis, keepdims)
-    def reshape(self, *shape): return ops.reshape(self, *shape)
-    def transpose(self, *axes): return ops.transpose(self, *axes)
-    def flatten(self): return ops.reshape(self, -1)
-
-    @property
-    def T(self):
-        return ops.transpose(self)
 
 
 def tensor(data, dtype=None, requires_grad=False, device="cpu"):
@@ -209,6 +161,3 @@ def zeros_like(x):
 
 def ones_like(x):
     return Tensor(x._xp.ones_like(x._data))
-
-
-from . import ops, tape  # noqa: E402  (the operators above call into these)

@@ -13,6 +13,7 @@ They nest: ``grad(grad(f))``, ``jacfwd(grad(f))``, ``grad(lambda x: jvp(f, (x,),
 from . import tape
 from .backend import FLOATS
 from .dual import dual_level, Dual, unpack
+from .dual_constructor import dual
 from .errors import DtypeError, GradError
 from .ops import identity, lift, reshape, stack
 from .tensor import Tensor
@@ -100,7 +101,6 @@ def jvp(f, primals, tangents):
     tangents = tuple(tangents) if isinstance(tangents, (tuple, list)) else (tangents,)
     if len(primals) != len(tangents):
         raise GradError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
-    from .dual import dual
     with dual_level() as level:
         out = f(*(dual(p, t) for p, t in zip(primals, tangents)))
         return _unzip(out, level)

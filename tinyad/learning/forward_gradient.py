@@ -25,7 +25,8 @@ layer is updated with e (as in DFA) and only the hidden layers are perturbed.
 import numpy as np
 
 from .. import nn, ops, tape
-from ..dual import dual, dual_level, unpack
+from ..dual import dual_level, unpack
+from ..dual_constructor import dual
 from ..tensor import Tensor, zeros_like
 from ..transforms import jvp
 from . import tangents as tangent_draw

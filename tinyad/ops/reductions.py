@@ -1,5 +1,5 @@
 """Reductions (sum, max, mean) and the steps their rules share: undoing a reduction
-(expand_to), the max's tie-splitting mask, and summing away broadcast axes (unbroadcast)."""
+(expand_to) and the max's tie-splitting mask."""
 import builtins
 
 import numpy as np
@@ -46,14 +46,3 @@ def argmax_mask(x, out, axis):
     kept = expand_to(out, x.shape, axis).data if out.ndim != x.ndim else out.data
     hit = (xd == kept).astype(xd.dtype)
     return Tensor(hit / hit.sum(axis=axis, keepdims=True))
-
-
-def unbroadcast(g, shape):
-    """Sum `g` down to `shape`: the adjoint of broadcasting `shape` to g's shape. Leading axes
-    that broadcasting added are summed away; kept axes of size 1 are summed with keepdims."""
-    extra = g.ndim - len(shape)
-    lead = tuple(range(extra))
-    ones = tuple(extra + i for i, n in enumerate(shape) if n == 1 and g.shape[extra + i] != 1)
-    if not ones:
-        return sum(g, lead) if lead else g        # a bias gradient: one reduction, no reshape
-    return reshape(sum(g, lead + ones, keepdims=True), *shape)

@@ -3,7 +3,7 @@ its VJP is the adjoint map (reshape back, the inverse permutation, sum, slice)."
 import numpy as np
 
 from .. import ops
-from ..interpreter import LINEAR, Primitive
+from ..interpreter import LINEAR, Primitive, unbroadcast
 from .rules import BROADCAST, array_module
 
 reshape = Primitive("reshape", lambda x, shape: x.reshape(shape), jvp=LINEAR,
@@ -14,7 +14,7 @@ transpose = Primitive("transpose", lambda x, axes: x.transpose(axes), jvp=LINEAR
                       vjp=(lambda g, out, x, axes: ops.transpose(g, *np.argsort(axes)),))
 broadcast_to = Primitive("broadcast_to", lambda x, shape: array_module(x).broadcast_to(x, shape),
                          jvp=LINEAR, shape_rule=BROADCAST,
-                         vjp=(lambda g, out, x, shape: ops.unbroadcast(g, x.shape),))
+                         vjp=(lambda g, out, x, shape: unbroadcast(g, x.shape),))
 concatenate = Primitive("concatenate", lambda *xs, axis: _concatenate(xs, axis),
                         jvp=LINEAR, shape_rule="every axis but the joined one must be equal",
                         vjp=lambda i, g, out, *xs, axis: ops.getitem(g, _piece(xs, i, axis)))

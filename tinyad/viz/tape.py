@@ -6,13 +6,15 @@ Wengert number that only grows. ``tape(f, *args)`` runs f and lists those nodes 
 were *recorded* (increasing Wengert number, so every node comes after the nodes that made its
 inputs). ``backward()`` visits exactly these rows, from the bottom up.
 
-Nothing here hooks into the engine: the view is a walk over the tensors' ``_node`` links.
+Nothing here hooks into the engine: the view is the tape's own walk over the tensors' ``_node``
+links (``tinyad.tape.walk``), the one backward() runs.
 """
 import inspect
 
 import numpy as np
 
-from ..tape import enable_grad
+from ..errors import GradError
+from ..tape import enable_grad, walk as tape_walk
 from ..tensor import Tensor, tensor
 from .table import abbrev, show
 
@@ -48,25 +50,13 @@ def tape(f, *args, names=None, verbose=True):
 
 
 def walk(root):
-    """The recorded tensors reachable from `root`, oldest node first, and the leaves reached."""
-    seen, ops, leaves, stack = set(), [], [], [root]
-    while stack:
-        t = stack.pop()
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        node = t._node
-        if node is None:
-            leaves.append(t)
-            continue
-        if node.inputs is None:
-            raise ValueError(f"tape view: node #{node.index} '{node.prim.name}' was freed by "
-                             "backward(); look at the tape before backward(), or pass "
-                             "retain_graph=True")
-        ops.append(t)
-        stack.extend(reversed(node.inputs))
-    ops.sort(key=lambda t: t._node.index)
-    return ops, leaves
+    """The recorded tensors reachable from `root`, oldest node first, and the leaves reached:
+    the tape's own walk (tinyad/tape.py), read in recorded order."""
+    try:
+        recorded, leaves = tape_walk([root])
+    except GradError as e:
+        raise ValueError(f"tape view: {e}; or look at the tape before backward()") from None
+    return recorded[::-1], leaves
 
 
 def leaf_labels(leaves, names):

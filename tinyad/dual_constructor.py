@@ -1,0 +1,22 @@
+"""``ad.dual(primal, tangent)``: the user's constructor for a dual tensor ``primal + tangent·ε``.
+
+It sits above the op layer (it lifts numbers and arrays and casts the tangent), next to the
+transforms that use it (``jvp``), while dual.py, the forward-mode interpreter, stays below.
+"""
+from .backend import FLOATS
+from .dual import Dual, innermost_level
+from .errors import DtypeError, ShapeError
+from .ops import astype, lift
+
+
+def dual(primal, tangent, level=None):
+    """The dual tensor ``primal + tangent·ε`` at `level` (default: the innermost open level).
+    The primal must be float32 or float64; the tangent takes its shape (exactly) and dtype."""
+    primal = lift(primal)
+    tangent = lift(tangent, primal)
+    if primal.dtype not in FLOATS:
+        raise DtypeError(f"dual: the primal must be float32 or float64, got {primal.dtype}")
+    if tangent.shape != primal.shape:
+        raise ShapeError(f"dual: tangent shape {tangent.shape} must equal primal shape "
+                         f"{primal.shape}")
+    return Dual(primal, astype(tangent, primal.dtype), innermost_level() if level is None else level)
