@@ -1,6 +1,6 @@
 """The engine's layers, read from its import statements (every one, deferred ones included).
 
-The interpreter core (tensor, interpreter, dual, tape) never imports the op layer or the table
+The interpreter core (tensor, modes, interpreter, dual, tape) never imports the op layer or the table
 built on it, the only import circle is the inherent one (rules are written in ops; ops call the
 table), and tinyad/__init__.py imports rung by rung, each module after everything it needs."""
 import ast
@@ -10,7 +10,7 @@ import tinyad
 
 PACKAGE = pathlib.Path(tinyad.__file__).parent
 APART = {"tinyad.kernels"}   # installed from kernels/; it imports nothing of tinyad
-CORE = ("tinyad.tensor", "tinyad.interpreter", "tinyad.dual", "tinyad.tape")
+CORE = ("tinyad.tensor", "tinyad.modes", "tinyad.interpreter", "tinyad.dual", "tinyad.tape")
 OP_LAYER = ("tinyad.ops", "tinyad.primitives")
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import tinyad as ad
-from tinyad import interpreter
+from tinyad import modes
 
 
 def layer(x, w):
@@ -96,7 +96,7 @@ def test_forward_trace_rows_carry_primals_and_tangents_of_jvp(capsys):
     np.testing.assert_allclose(rows[0]["tangent"], v[0] @ W + X @ v[1])
     np.testing.assert_allclose(rows[1]["tangent"], (1 - np.tanh(X @ W) ** 2) * rows[0]["tangent"])
     assert "tangent" in capsys.readouterr().out
-    assert interpreter.OBSERVERS == []                       # the observer is removed again
+    assert modes.current().observers == ()                   # the observer is removed again
 
 
 def test_forward_trace_keeps_to_its_own_level():

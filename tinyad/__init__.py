@@ -16,8 +16,9 @@ from .errors import DeviceError, DtypeError, GradError, ShapeError
 # rung 1: the value, an array with what reverse mode needs to know about it
 from .tensor import Tensor, ones, ones_like, randn, tensor, zeros, zeros_like
 
-# rung 2: the interpreter: dual numbers (forward mode), the tape (reverse mode), and apply, the
-# one place every operation runs, in whichever modes are on
+# rung 2: the interpreter: the modes in force per thread (recording, dual levels, observers),
+# dual numbers (forward mode), the tape (reverse mode), and apply, where every operation runs
+from . import modes
 from .dual import Dual, dual_level
 from .tape import enable_grad, is_grad_enabled, no_grad
 from .interpreter import PRIMITIVES, Primitive, apply

@@ -14,10 +14,10 @@ The user's constructor, ``ad.dual(primal, tangent)``, is in dual_constructor.py.
 import itertools
 from contextlib import contextmanager
 
+from . import modes
 from .tensor import Tensor
 
-_levels = [0]                 # the open levels; level 0 is always there for plain ``ad.dual``
-_counter = itertools.count(1)
+_counter = itertools.count(1)   # level numbers, never reused (level 0 is plain ``ad.dual``'s)
 
 
 class Dual(Tensor):
@@ -38,18 +38,14 @@ class Dual(Tensor):
 
 @contextmanager
 def dual_level():
-    """Open a new, innermost level for ``ad.dual``; yields its number."""
-    level = next(_counter)
-    _levels.append(level)
-    try:
+    """Open a new, innermost level for ``ad.dual`` in this thread or task; yields its number."""
+    with modes.entered("dual_levels", next(_counter)) as level:
         yield level
-    finally:
-        _levels.remove(level)
 
 
 def innermost_level():
     """The level ``ad.dual`` tags with by default: the innermost open one (0 when none is)."""
-    return _levels[-1]
+    return modes.current().dual_level
 
 
 def unpack(x, level):

@@ -17,7 +17,8 @@ own JVP: the output tangent is the primitive applied to the input tangents.
 2. Otherwise run ``impl`` on the raw arrays: the fast path, no bookkeeping.
 
 Either way, if gradients are being recorded and an input requires one, the application is written
-to the tape (a ``Node`` on the output) for reverse mode.
+to the tape (a ``Node`` on the output) for reverse mode. Whether the tape records, and who else
+observes, is read from the modes of the calling thread or asyncio task (modes.py).
 
 Broadcasting and dtype promotion need one step in each mode, and the two steps are adjoint:
 ``fit_tangent`` broadcasts an input's tangent to the output's shape and casts it to the output's
@@ -28,12 +29,11 @@ module never imports the op layer built on top of it.
 from . import backend, tape
 from .dual import Dual
 from .errors import DeviceError, ShapeError, shapes
+from .modes import current
 from .tensor import Tensor
 
 PRIMITIVES = {}   # name -> Primitive: the table that tests enumerate
 LINEAR = "linear"
-OBSERVERS = []    # callbacks ``fn(prim, args, params, out)`` run after each application; empty
-                  # (the usual case) costs one ``if``. ad.viz.forward_trace uses it.
 
 
 class Primitive:
@@ -77,12 +77,13 @@ def apply(prim, *args, **params):
         out = _apply_dual(prim, top, args, params)
     else:
         out = Tensor(_compute(prim, args, params))
-    if tracked and tape.recording():
+    modes = current()                  # recording, observers: this thread's (modes.py)
+    if tracked and modes.recording:
         out._requires_grad = True
         out._node = tape.Node(prim, args, params)
-    if OBSERVERS:
-        for observe in OBSERVERS:
-            observe(prim, args, params, out)
+    if modes.observers:                # empty, the usual case: one test
+        for entry in modes.observers:
+            entry.value(prim, args, params, out)
     return out
 
 

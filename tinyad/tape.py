@@ -16,32 +16,27 @@ consumed its output has passed its cotangent down:
 interpreter.py.)
 """
 import itertools
-from contextlib import contextmanager
 
+from . import modes
 from .errors import GradError, ShapeError
 from .tensor import Tensor, ones_like, zeros_like
 
-_state = {"record": True}
-_counter = itertools.count()
+_counter = itertools.count()   # Wengert numbers: one count for all threads, so they only grow
 
 
 def recording():
-    """True while operations are written to the tape (outside ``no_grad``)."""
-    return _state["record"]
+    """True while operations are written to the tape (outside ``no_grad``), in this thread or
+    asyncio task (modes.py)."""
+    return modes.current().recording
 
 
-@contextmanager
 def _recording(flag):
-    old = _state["record"]
-    _state["record"] = flag
-    try:
-        yield
-    finally:
-        _state["record"] = old
+    return modes.entered("grad_modes", flag)
 
 
 def no_grad():
-    """``with ad.no_grad(): ...`` runs operations without recording them."""
+    """``with ad.no_grad(): ...`` runs operations without recording them (in this thread or
+    task only)."""
     return _recording(False)
 
 

@@ -2,13 +2,13 @@
 
 ``ad.jvp`` pushes dual numbers ``primal + tangent·ε`` through f: each primitive computes its
 output's primal from the input primals, and its output's tangent from the input tangents with its
-JVP rule. ``forward_trace`` shows that stream. For the length of one ``ad.jvp`` call it puts an
-observer in ``tinyad.interpreter.OBSERVERS`` (called by ``apply`` after every application) and keeps
-the applications whose output is a dual number at that jvp's level. The work underneath (the
+JVP rule. ``forward_trace`` shows that stream. For the length of one ``ad.jvp`` call it enters an
+observer in its thread's modes (tinyad/modes.py; ``apply`` calls it after every application)
+and keeps the applications whose output is a dual number at that jvp's level. The work underneath (the
 primal computation and the JVP rules, at lower levels) is made of primitive applications too;
 the trace leaves it out.
 """
-from .. import interpreter
+from .. import modes
 from ..transforms import jvp
 from .table import abbrev, show
 from .tape import constant_label, parameter_names
@@ -45,11 +45,8 @@ def forward_trace(f, primals, tangents, verbose=True):
                      "input_shapes": [a.shape for a in args], "shape": out.shape,
                      "primal": out.primal.numpy(), "tangent": out.tangent.numpy()})
 
-    interpreter.OBSERVERS.append(observe)
-    try:
+    with modes.entered("observers", observe):
         jvp(traced, primals, tangents)
-    finally:
-        interpreter.OBSERVERS.remove(observe)
     if verbose:
         show(f"forward trace: {len(rows)} primitives, each pushing (primal, tangent) forward", rows,
              {"v": lambda r: r["step"], "op": lambda r: r["op"],
