@@ -209,6 +209,9 @@ SPECS = {
     "mul": Spec(binary(), ops.mul, np.multiply),
     "power": Spec(binary(0.5, 2.0, -2.0, 2.0), ops.power, np.power),
     "maximum": Spec(distinct_pair, ops.maximum, np.maximum),
+    "minimum": Spec(distinct_pair, ops.minimum, np.minimum),
+    "locally_constant": Spec(unary(away_from=0.0), lambda x: ad.apply(
+        ad.PRIMITIVES["locally_constant"], x, value=np.sign(x.data)), np.sign),
     "select": Spec(select_draw, lambda x, y, c: ops.where(c, x, y),
                    lambda x, y, c: np.where(c, x, y)),
     "identity": Spec(unary(), ops.identity, lambda x: x),

@@ -81,3 +81,35 @@ def test_dual_tangent_shape():
 def test_unknown_device():
     with pytest.raises(ad.DeviceError, match="unknown device 'tpu'"):
         ad.ones(2, device="tpu")
+
+
+def test_out_of_range_axis_names_op_shape_and_axis():
+    with pytest.raises(ad.AxisError, match=r"sum: axis 2 is out of range for shape \(2, 3\).*"
+                                           r"\[-2, 2\)"):
+        ad.ones(2, 3).sum(axis=2)
+    with pytest.raises(ad.AxisError, match=r"transpose: axes \(0, 0\) are not a permutation"):
+        ad.ones(2, 3).transpose(0, 0)
+    with pytest.raises(ad.AxisError, match=r"mean: axis \(0, -2\) names an axis twice"):
+        ad.ones(2, 3).mean(axis=(0, -2))
+
+
+def test_squeezing_an_axis_longer_than_one():
+    with pytest.raises(ad.ShapeError, match=r"squeeze: axis 1 of shape \(2, 3\) has length 3; "
+                                            "only axes of length 1"):
+        ad.squeeze(ad.ones(2, 3), 1)
+
+
+def test_out_of_range_index_names_op_shape_and_rule():
+    with pytest.raises(ad.IndexingError, match=r"getitem: input shapes \(2, 3\) with "
+                                               r"index=\(slice.*, 7\).*lies in \[-n, n\)"):
+        ad.ones(2, 3)[:, 7]
+    with pytest.raises(IndexError, match=r"getitem.*array of shape \(2,\).*index 5 is out"):
+        ad.ones(3)[np.array([0, 5])]
+
+
+def test_ragged_nested_lists():
+    with pytest.raises(ad.ShapeError, match=r"tensor: nested lists must be rectangular.*after "
+                                            r"shape \(2,\), the lists at depth 1 have lengths 1, 2"):
+        ad.tensor([[1, 2], [3]])
+    with pytest.raises(ValueError, match="lists and numbers mix at depth 1"):
+        ad.tensor([[1.0, 2.0], 3.0])

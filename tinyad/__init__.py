@@ -1,8 +1,9 @@
 """tinyad: automatic differentiation you can read in an afternoon.
 
 One table of primitives (primitives/), each with its computation, its JVP rule and its VJP rule,
-drives two modes: dual numbers (dual.py) and a tape (tape.py). Transforms (transforms.py), a
-training stack (nn, optim, data) and learning rules (learning) are built on top.
+drives two modes through one interpreter (interpreter.py): dual numbers (dual.py) and a tape
+(tape.py). Transforms (transforms.py), a training stack (nn, optim, data) and learning rules
+(learning) are built on top.
 
 The imports below climb the ladder the README describes, one rung at a time; each rung uses only
 the rungs under it (the table and the ops, rungs 3 and 4, use each other: rules are written in
@@ -11,7 +12,7 @@ ops, and ops call the table).
 # rung 0: errors that name the operation, the shapes and the rule; NumPy/CuPy backends
 from . import errors
 from .backend import normalize_device
-from .errors import DeviceError, DtypeError, GradError, ShapeError
+from .errors import AxisError, DeviceError, DtypeError, GradError, IndexingError, ShapeError
 
 # rung 1: the value, an array with what reverse mode needs to know about it
 from .tensor import Tensor, ones, ones_like, randn, tensor, zeros, zeros_like

@@ -9,6 +9,15 @@ class ShapeError(ValueError):
     """Shapes that no rule of the operation accepts (broadcasting, matmul, reshape...)."""
 
 
+class AxisError(ShapeError, IndexError):
+    """An axis outside [-ndim, ndim), an axis named twice, or axes that are not a permutation.
+    Like NumPy's AxisError, both a ValueError and an IndexError."""
+
+
+class IndexingError(IndexError):
+    """An index that does not fit the tensor: an integer out of range, more indices than axes."""
+
+
 class DtypeError(TypeError):
     """A dtype tinyad does not handle, or an integer tensor where a gradient is asked for."""
 

@@ -28,7 +28,7 @@ module never imports the op layer built on top of it.
 """
 from . import backend, tape
 from .dual import Dual
-from .errors import DeviceError, ShapeError, shapes
+from .errors import DeviceError, IndexingError, ShapeError, shapes
 from .modes import current
 from .tensor import Tensor
 
@@ -95,14 +95,22 @@ def _compute(prim, args, params):
         _check_devices(prim, datas)
     try:
         return prim.impl(*datas, **params)
-    except ValueError as e:
-        raise ShapeError(f"{prim.name}: input shapes {shapes(*datas)} {_params(params)}"
-                         f"break the rule '{prim.shape_rule}' ({e})") from None
+    except (ValueError, IndexError) as e:       # NumPy's, raised by the computation
+        error = IndexingError if isinstance(e, IndexError) else ShapeError
+        raise error(f"{prim.name}: input shapes {shapes(*datas)} {_params(params)}"
+                    f"break the rule '{prim.shape_rule}' ({e})") from None
 
 
 def _params(params):
-    shown = {k: v for k, v in params.items() if k in ("shape", "axis", "axes")}
+    shown = {k: _short(v) for k, v in params.items() if k in ("shape", "axis", "axes", "index")}
     return "".join(f"with {k}={v} " for k, v in shown.items())
+
+
+def _short(v):
+    """A parameter for a message: an index array by its shape, a tuple item by item."""
+    if isinstance(v, tuple):
+        return "(" + ", ".join(map(_short, v)) + ("," if len(v) == 1 else "") + ")"
+    return f"<array of shape {tuple(v.shape)}>" if hasattr(v, "shape") else repr(v)
 
 
 def _check_devices(prim, datas):

@@ -13,7 +13,7 @@ JAX attach their tracers' operators the same way.
 import numpy as np
 
 from . import backend
-from .errors import DtypeError
+from .errors import DtypeError, ShapeError
 
 
 class Tensor:
@@ -116,14 +116,37 @@ def tensor(data, dtype=None, requires_grad=False, device="cpu"):
     CuPy) array keeps its dtype; ``dtype`` overrides. Integer tensors cannot require a gradient."""
     if isinstance(data, Tensor):
         data = data._data
-    if dtype is None:
-        dtype = _default_dtype(data)
-    dtype = backend.check_dtype(dtype)
-    device = backend.normalize_device(device)
-    xp = backend.cupy() if device == "cuda" else np
-    if device == "cpu" and backend.device_of(data) == "cuda":
-        data = data.get()
-    return Tensor(xp.asarray(data, dtype=dtype), requires_grad=requires_grad)
+    try:
+        if dtype is None:
+            dtype = _default_dtype(data)
+        dtype = backend.check_dtype(dtype)
+        device = backend.normalize_device(device)
+        xp = backend.cupy() if device == "cuda" else np
+        if device == "cpu" and backend.device_of(data) == "cuda":
+            data = data.get()
+        array = xp.asarray(data, dtype=dtype)
+    except ValueError:
+        ragged = _ragged(data)
+        if ragged is None:
+            raise
+        raise ShapeError(f"tensor: nested lists must be rectangular, every list at one depth as "
+                         f"long as the others (an array's rows): {ragged}") from None
+    return Tensor(array, requires_grad=requires_grad)
+
+
+def _ragged(data):
+    """Where nested lists stop being rectangular, in words; None if they do not."""
+    level, shape = [data], []
+    while level and all(isinstance(x, (list, tuple)) for x in level):
+        lengths = sorted({len(x) for x in level})
+        if len(lengths) > 1:
+            return (f"after shape {tuple(shape)}, the lists at depth {len(shape)} have lengths "
+                    f"{', '.join(map(str, lengths))}")
+        shape.append(lengths[0])
+        level = [y for x in level for y in x]
+    if any(isinstance(x, (list, tuple)) for x in level):
+        return f"after shape {tuple(shape)}, lists and numbers mix at depth {len(shape)}"
+    return None
 
 
 def _default_dtype(data):

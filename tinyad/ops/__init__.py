@@ -10,13 +10,13 @@ One file per kind, matching tinyad/primitives/: lifting, axes, arithmetic, funct
 reductions, shape, indexing, windows, composites; and tensor_methods, which gives the Tensor
 class its operators and methods (``x + y``, ``x.sum()``...), each one line into this package.
 """
-from .arithmetic import add, astype, compare, div, identity, maximum, minimum, mul, neg, power, sub, where  # noqa: F401,E501
+from .arithmetic import add, compare, div, identity, maximum, minimum, mul, neg, power, sub, where  # noqa: F401,E501
 from .composites import log_softmax, logsumexp, softmax, softmax_cross_entropy  # noqa: F401
 from .functions import abs, cos, exp, gelu, log, relu, sigmoid, sin, sqrt, tanh  # noqa: F401
 from .indexing import getitem, scatter_add  # noqa: F401
-from .lifting import lift  # noqa: F401
+from .lifting import astype, lift  # noqa: F401
 from .linalg import matmul, swap_last  # noqa: F401
-from .reductions import argmax_mask, expand_to, max, mean, sum  # noqa: F401
+from .reductions import expand_to, max, mean, sum  # noqa: F401
 from .shape import broadcast_to, concatenate, expand_dims, reshape, squeeze, stack, transpose  # noqa: F401,E501
 from .windows import col2im, im2col  # noqa: F401
 from . import tensor_methods  # noqa: F401,E402  (last: it attaches the names above to Tensor)

@@ -1,21 +1,37 @@
-"""Arithmetic wrappers: add mul power maximum neg, and sub div minimum where astype identity
-compare composed from them."""
+"""Arithmetic wrappers: add mul power maximum minimum neg, and sub div where identity compare.
+Python numbers meeting a tensor follow NumPy 2's weak-scalar rule (lifting.py)."""
 import numpy as np
 
 from .. import primitives as P
 from ..interpreter import apply
 from ..tensor import Tensor
-from .lifting import lift, lift_pair
+from .lifting import DEFAULT_FLOAT, SCALARS, astype, lift, lift_pair
 
 
 def add(x, y): return apply(P.add, *lift_pair(x, y))
 def mul(x, y): return apply(P.mul, *lift_pair(x, y))
 def power(x, y): return apply(P.power, *lift_pair(x, y))
 def maximum(x, y): return apply(P.maximum, *lift_pair(x, y))
+def minimum(x, y): return apply(P.minimum, *lift_pair(x, y))
 def neg(x): return apply(P.neg, lift(x))
-def sub(x, y): return add(x, neg(lift(y, x if isinstance(x, Tensor) else None)))
-def div(x, y): return mul(x, power(lift(y, x if isinstance(x, Tensor) else None), -1))
-def minimum(x, y): return neg(maximum(neg(lift(x)), neg(lift(y))))
+
+
+def sub(x, y):
+    x, y = lift_pair(x, y)
+    return add(x, neg(y))
+
+
+def div(x, y):
+    """True division, x · y⁻¹. Integer or bool operands give a float result: the dtype NumPy's
+    promotion of the two gives when it is a float (float32 / int64 tensor: float64, as for
+    ``+``), else tinyad's default float, float32 (int / int, int / 2: as PyTorch and JAX;
+    NumPy gives float64)."""
+    x, y = lift_pair(x, y)
+    if x.dtype.kind != "f" or y.dtype.kind != "f":
+        dtype = np.result_type(x.dtype, y.dtype)
+        dtype = dtype if dtype.kind == "f" else DEFAULT_FLOAT
+        x, y = astype(x, dtype), astype(y, dtype)
+    return mul(x, power(y, -1))
 
 
 def where(cond, x, y):
@@ -25,16 +41,12 @@ def where(cond, x, y):
     return apply(P.select, x, y, cond=cond.astype(bool))
 
 
-def astype(x, dtype):
-    x = lift(x)
-    dtype = np.dtype(dtype)
-    return x if x.dtype == dtype else apply(P.astype, x, dtype=dtype)
-
-
 def identity(x): return apply(P.identity, lift(x))
 
 
 def compare(name, x, y):
-    """A comparison (``<``, ``==``...): a bool tensor of the primal values, with no gradient."""
-    x, y = lift_pair(x, y)
-    return Tensor(getattr(np, name)(x._data, y._data))
+    """A comparison (``<``, ``==``...): a bool tensor of the primal values, with no gradient.
+    A Python number is compared exactly, as NumPy 2 compares it (``i64 > 16777216.5``)."""
+    x, y = (v._data if isinstance(v, Tensor) else v if isinstance(v, SCALARS) else lift(v)._data
+            for v in (x, y))
+    return Tensor(getattr(np, name)(x, y))

@@ -1,10 +1,9 @@
 """Composites used by models: logsumexp, softmax, and the wrappers of the fused log_softmax and
 mean softmax cross-entropy."""
-import builtins
-
 from .. import primitives as P
 from ..interpreter import apply
 from ..tensor import Tensor
+from .axes import one_axis, reduction_axes
 from .functions import exp, log
 from .indexing import raw_index
 from .lifting import lift
@@ -13,8 +12,10 @@ from .shape import squeeze
 
 
 def logsumexp(x, axis=-1, keepdims=False):
-    """log sum exp x, shifted by the (constant) max so nothing overflows."""
+    """log sum exp x over `axis` (an int, a tuple, or None for all), shifted by the (constant)
+    max so nothing overflows."""
     x = lift(x)
+    axis = reduction_axes("logsumexp", axis, x.shape)
     shift = Tensor(x.data.max(axis=axis, keepdims=True))
     out = log(sum(exp(x - shift), axis, keepdims=True)) + shift
     return out if keepdims else squeeze(out, axis)
@@ -23,7 +24,7 @@ def logsumexp(x, axis=-1, keepdims=False):
 def log_softmax(x, axis=-1):
     """x - logsumexp(x) along one axis: one fused primitive (its rules: primitives/fused.py)."""
     x = lift(x)
-    return apply(P.log_softmax, x, axis=int(axis) % builtins.max(x.ndim, 1))
+    return apply(P.log_softmax, x, axis=one_axis("log_softmax", axis, x.shape))
 
 
 def softmax_cross_entropy(logits, labels):
@@ -35,6 +36,9 @@ def softmax_cross_entropy(logits, labels):
 
 
 def softmax(x, axis=-1):
+    """e^x / sum e^x over `axis` (an int, a tuple, or None for all), shifted by the (constant)
+    max."""
     x = lift(x)
+    axis = reduction_axes("softmax", axis, x.shape)
     e = exp(x - Tensor(x.data.max(axis=axis, keepdims=True)))
     return e / sum(e, axis, keepdims=True)

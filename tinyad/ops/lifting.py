@@ -1,22 +1,72 @@
-"""Lifting: Python numbers and arrays that meet a tensor become constant tensors.
+"""Lifting and casting: Python numbers and arrays that meet a tensor become constant tensors.
 
-A Python number takes the dtype of the tensor it meets, so ``x32 * 0.5`` stays float32."""
+Python numbers follow NumPy 2's rule for Python scalars (NEP 50, "weak" scalars): the tensor's
+dtype wins within its kind, so ``x32 * 0.5`` stays float32, ``x64 * 0.5`` float64 and
+``i32 * 3`` int32 (a Python int that does not fit is an OverflowError, as in NumPy 2), and a
+Python bool takes any tensor's dtype. Across kinds:
+
+    bool tensor  op Python int     int64 (tinyad's default int, as NumPy and PyTorch)
+    int or bool tensor op Python float   float32, tinyad's default float: the tensor is cast too
+                                   (as PyTorch and JAX; NumPy 2 gives float64)
+
+NumPy scalars (``np.float64(2.0)``) take a float tensor's dtype, and keep their own dtype with
+an integer or bool tensor (where NumPy's promotion then decides). Arrays and lists become tensors
+of their own dtype (ad.tensor); two tensors promote as NumPy promotes two arrays.
+"""
 import numpy as np
 
+from .. import primitives as P
+from ..interpreter import apply
 from ..tensor import Tensor, tensor
+
+SCALARS = (bool, int, float, np.number)
+DEFAULT_FLOAT, DEFAULT_INT = np.dtype(np.float32), np.dtype(np.int64)
 
 
 def lift(x, like=None):
-    """`x` as a Tensor; Python numbers take `like`'s floating dtype and device."""
+    """`x` as a Tensor; a number meeting the tensor `like` takes its dtype by the rule above
+    (the kind-crossing float case needs ``lift_pair``, which casts the tensor) and its device."""
     if isinstance(x, Tensor):
         return x
-    if like is not None and isinstance(x, (int, float, bool, np.number)):
-        dtype = like.dtype if like.dtype.kind == "f" else (np.float32 if isinstance(x, float) else None)
-        return Tensor(like._xp.asarray(x, dtype=dtype))
+    if like is not None and isinstance(x, SCALARS):
+        return Tensor(like._xp.asarray(x, dtype=scalar_dtype(x, like.dtype)))
     return tensor(x)
 
 
+def scalar_dtype(x, dtype):
+    """The dtype a number `x` takes next to a tensor of `dtype` (None: the number's own)."""
+    if dtype.kind == "f":
+        return dtype
+    if isinstance(x, np.number):
+        return None
+    if isinstance(x, bool):
+        return dtype
+    if isinstance(x, int):
+        return dtype if dtype.kind in "iu" else DEFAULT_INT
+    return DEFAULT_FLOAT
+
+
 def lift_pair(x, y):
-    """Both operands of a binary operation as Tensors, each number lifted against the other."""
-    return (lift(x, y if isinstance(y, Tensor) else None),
-            lift(y, x if isinstance(x, Tensor) else None))
+    """Both operands of a binary operation as Tensors, a number lifted against the tensor it
+    meets; an integer or bool tensor meeting a Python float is cast to float32 first."""
+    if isinstance(x, Tensor):
+        x = _float_for(x, y)
+        return x, lift(y, x)
+    if isinstance(y, Tensor):
+        y = _float_for(y, x)
+        return lift(x, y), y
+    return tensor(x), tensor(y)
+
+
+def _float_for(t, other):
+    """`t` cast to the default float when it is integer or bool and `other` a Python float."""
+    if t.dtype.kind != "f" and isinstance(other, float) and not isinstance(other, np.number):
+        return astype(t, DEFAULT_FLOAT)
+    return t
+
+
+def astype(x, dtype):
+    """`x` in `dtype` (the same tensor when it already is); differentiable between floats."""
+    x = lift(x)
+    dtype = np.dtype(dtype)
+    return x if x.dtype == dtype else apply(P.astype, x, dtype=dtype)

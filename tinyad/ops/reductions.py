@@ -1,12 +1,8 @@
-"""Reductions (sum, max, mean) and the steps their rules share: undoing a reduction
-(expand_to) and the max's tie-splitting mask."""
-import builtins
-
+"""Reductions: sum, max, mean; and expand_to, which undoes a reduction (their rules use it)."""
 import numpy as np
 
 from .. import primitives as P
 from ..interpreter import apply
-from ..tensor import Tensor
 from .axes import reduction_axes
 from .lifting import lift
 from .shape import broadcast_to, reshape
@@ -14,19 +10,20 @@ from .shape import broadcast_to, reshape
 
 def sum(x, axis=None, keepdims=False):
     x = lift(x)
-    return apply(P.sum, x, axis=reduction_axes(axis, x.ndim), keepdims=bool(keepdims))
+    return apply(P.sum, x, axis=reduction_axes("sum", axis, x.shape), keepdims=bool(keepdims))
 
 
 def max(x, axis=None, keepdims=False):
     x = lift(x)
-    return apply(P.max, x, axis=reduction_axes(axis, x.ndim), keepdims=bool(keepdims))
+    return apply(P.max, x, axis=reduction_axes("max", axis, x.shape), keepdims=bool(keepdims))
 
 
 def mean(x, axis=None, keepdims=False):
+    """sum / count; NaN over an empty axis (count 0), as NumPy, PyTorch and JAX."""
     x = lift(x)
-    axes = reduction_axes(axis, x.ndim)
+    axes = reduction_axes("mean", axis, x.shape)
     count = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
-    return sum(x, axes, keepdims) * (1.0 / builtins.max(count, 1))
+    return sum(x, axes, keepdims) * (1.0 / count if count else float("nan"))
 
 
 def expand_to(g, shape, axis):
@@ -38,11 +35,3 @@ def expand_to(g, shape, axis):
     if lead < 0 or g.shape != kept[lead:] or any(n != 1 for n in kept[:lead]):
         g = reshape(g, *kept)
     return broadcast_to(g, shape)
-
-
-def argmax_mask(x, out, axis):
-    """Where x attains its max along `axis`, split evenly between ties (a constant)."""
-    xd = x.data
-    kept = expand_to(out, x.shape, axis).data if out.ndim != x.ndim else out.data
-    hit = (xd == kept).astype(xd.dtype)
-    return Tensor(hit / hit.sum(axis=axis, keepdims=True))

@@ -4,8 +4,9 @@ import builtins
 import numpy as np
 
 from .. import primitives as P
+from ..errors import ShapeError
 from ..interpreter import apply
-from .axes import reduction_axes
+from .axes import new_axis, one_axis, permutation, reduction_axes
 from .lifting import lift
 
 
@@ -25,8 +26,8 @@ def reshape(x, *shape):
 def transpose(x, *axes):
     """Permute axes (reverse them when none are given), as ``ndarray.transpose``."""
     x = lift(x)
-    axes = tuple(int(a) % builtins.max(x.ndim, 1) for a in _shape(axes)) or \
-        tuple(reversed(range(x.ndim)))
+    axes = _shape(axes)
+    axes = permutation("transpose", axes, x.shape) if axes else tuple(reversed(range(x.ndim)))
     return x if axes == tuple(range(x.ndim)) else apply(P.transpose, x, axes=axes)
 
 
@@ -37,22 +38,37 @@ def broadcast_to(x, shape):
 
 
 def expand_dims(x, axis):
+    """A new axis of length 1 at position `axis` of the result, in [-ndim-1, ndim]."""
     x = lift(x)
-    axis = axis % (x.ndim + 1)
+    axis = new_axis("expand_dims", axis, x.shape)
     return reshape(x, *x.shape[:axis], 1, *x.shape[axis:])
 
 
 def squeeze(x, axis=None):
+    """Drop axes of length 1: the ones named by `axis`, or all of them."""
     x = lift(x)
-    axes = reduction_axes(axis, x.ndim) or tuple(i for i, n in enumerate(x.shape) if n == 1)
+    axes = reduction_axes("squeeze", axis, x.shape)
+    if axes is None:
+        axes = tuple(i for i, n in enumerate(x.shape) if n == 1)
+    for a in axes:
+        if x.shape[a] != 1:
+            raise ShapeError(f"squeeze: axis {a} of shape {x.shape} has length {x.shape[a]}; only "
+                             "axes of length 1 can be squeezed")
     return reshape(x, *(n for i, n in enumerate(x.shape) if i not in axes))
 
 
 def concatenate(xs, axis=0):
+    """Join tensors along an existing axis; every other axis must match."""
     xs = [lift(x) for x in xs]
-    return apply(P.concatenate, *xs, axis=int(axis))
+    if not xs:
+        raise ShapeError("concatenate: needs at least one tensor")
+    return apply(P.concatenate, *xs, axis=one_axis("concatenate", axis, xs[0].shape))
 
 
 def stack(xs, axis=0):
+    """Join tensors of one shape along a new axis at position `axis` of the result."""
     xs = [lift(x) for x in xs]
+    if not xs:
+        raise ShapeError("stack: needs at least one tensor")
+    axis = new_axis("stack", axis, xs[0].shape)
     return concatenate([expand_dims(x, axis) for x in xs], axis=axis)

@@ -8,8 +8,9 @@ and use tinyad operations, so they can be differentiated again. Notation: ``out 
 
 One file per kind, each read one primitive at a time:
 
-    rules.py         building blocks: rules from partial derivatives, constants, masks
-    arithmetic.py    add neg mul power maximum select identity astype
+    rules.py         building blocks: rules from partial derivatives, constants, masks, and
+                     locally_constant (a mask kept on the tape with a zero derivative)
+    arithmetic.py    add neg mul power maximum minimum select identity astype
     functions.py     exp log sqrt abs sin cos
     activations.py   tanh sigmoid relu gelu (fused kernels at first order)
     linalg.py        matmul
@@ -24,11 +25,12 @@ enumerate.
 """
 from ..interpreter import PRIMITIVES  # noqa: F401  (the table, filled by the modules below)
 from .activations import FUSED, gelu, relu, sigmoid, tanh  # noqa: F401
-from .arithmetic import add, astype, identity, maximum, mul, neg, power, select  # noqa: F401
+from .arithmetic import add, astype, identity, maximum, minimum, mul, neg, power, select  # noqa: F401,E501
 from .functions import abs, cos, exp, log, sin, sqrt  # noqa: F401
 from .fused import cross_entropy, log_softmax  # noqa: F401
 from .indexing import getitem, scatter_add  # noqa: F401
 from .linalg import matmul  # noqa: F401
 from .reductions import max, sum  # noqa: F401
+from .rules import locally_constant  # noqa: F401
 from .shape import broadcast_to, concatenate, reshape, transpose  # noqa: F401
 from .windows import col2im, im2col  # noqa: F401

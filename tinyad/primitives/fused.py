@@ -8,22 +8,22 @@ log_softmax = Primitive(              # out = x - logsumexp(x); softmax = e^out,
     "log_softmax", lambda x, axis: _log_softmax(x, axis),
     jvp=(lambda t, out, x, axis: t - ops.sum(ops.exp(out) * t, axis, keepdims=True),),
     vjp=(lambda g, out, x, axis: g - ops.exp(out) * ops.sum(g, axis, keepdims=True),))
-cross_entropy = Primitive(            # out = mean_n (logsumexp(z[n]) - z[n, y_n]), a scalar
+cross_entropy = Primitive(            # out = mean_n (logsumexp(z[n]) - z[n, y_n]); NaN for N = 0
     "cross_entropy", lambda z, labels: _cross_entropy(z, labels),
     jvp=(lambda t, out, z, labels: ops.sum(t * _xent_grad(z, labels)),),
     vjp=(lambda g, out, z, labels: g * _xent_grad(z, labels),),
-    shape_rule="logits (N, C) with N >= 1 and integer labels (N,) in [0, C)")
+    shape_rule="logits (N, C) and integer labels (N,) in [0, C)")
 
 
 def _xent_grad(z, labels):
-    """d out / dz = (softmax(z) - onehot(labels)) / N, (N, C). A constant from one NumPy pass
-    when nothing will differentiate it again (as for the activations); otherwise written in
-    tinyad ops, exact to any order."""
+    """d out / dz = (softmax(z) - onehot(labels)) / N, (N, C) (empty when N = 0). A constant from
+    one NumPy pass when nothing will differentiate it again (as for the activations); otherwise
+    written in tinyad ops, exact to any order."""
     if z._level < 0 and not (tape.recording() and z._requires_grad):
         return const(_xent_grad_array(z.data, labels))
     onehot = array_module(z.data).zeros(z.shape, dtype=z.dtype)
     onehot[array_module(z.data).arange(len(labels)), labels] = 1
-    return (ops.exp(ops.log_softmax(z, -1)) - const(onehot)) * (1.0 / z.shape[0])
+    return (ops.exp(ops.log_softmax(z, -1)) - const(onehot)) * (1.0 / max(z.shape[0], 1))
 
 
 def _log_softmax(x, axis):
@@ -34,8 +34,11 @@ def _log_softmax(x, axis):
 
 
 def _cross_entropy(z, labels):
-    """mean over rows of lse - z[n, y_n], lse = m + log sum e^(z - m), m = the row max."""
+    """mean over rows of lse - z[n, y_n], lse = m + log sum e^(z - m), m = the row max; NaN
+    over no rows (the mean of nothing, as NumPy, PyTorch and JAX say), without a warning."""
     xp = array_module(z)
+    if len(labels) == 0:
+        return xp.full((), xp.nan, dtype=z.dtype)
     s = z - z.max(axis=1, keepdims=True)
     losses = xp.log(xp.exp(s).sum(axis=1)) - s[xp.arange(len(labels)), labels]
     return losses.mean()

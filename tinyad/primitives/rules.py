@@ -2,22 +2,31 @@
 
 Elementwise primitives give their partial derivatives once, ``d_i(out, *args) = ∂out/∂arg_i``;
 both rules follow from it: ``jvp_i = t * d_i`` and ``vjp_i = g * d_i`` (broadcast inputs are
-summed back to their shape by the interpreter's one fitting step). Masks such as ``x > 0`` are
-constants: their own derivative is zero almost everywhere.
+summed back to their shape by the interpreter's one fitting step).
+
+Masks such as ``x > 0`` and signs are *locally constant*: their derivative is zero almost
+everywhere. When nothing records, a mask is a plain constant. When the tape records a rule (a
+backward pass with create_graph, forward over reverse) and the output it was read from is on the
+tape, the mask stays connected to that output with a zero derivative (the primitive
+``locally_constant``), as PyTorch's backward formulas keep the tensors they read: a gradient
+taken through the rule then reaches everything behind the mask, as zeros, rather than leaving
+``.grad`` at None (a parameter seen only through a ReLU's mask in a gradient penalty gets zeros,
+and weight decay moves it, as in PyTorch).
 """
 import numpy as np
 
 from ..backend import xp_of
-from ..interpreter import Primitive
+from ..interpreter import Primitive, apply
+from ..modes import current
 from ..tensor import Tensor
 
 BROADCAST = "broadcasting: aligned from the right, each axis pair must be equal or contain a 1"
 
 
-def elementwise(name, impl, *partials):
+def elementwise(name, impl, *partials, shape_rule=BROADCAST):
     """A primitive applied elementwise, from its partial derivatives ``d_i(out, *args)``."""
     rules = tuple(_times(d) for d in partials)
-    return Primitive(name, impl, jvp=rules, vjp=rules, shape_rule=BROADCAST)
+    return Primitive(name, impl, jvp=rules, vjp=rules, shape_rule=shape_rule)
 
 
 def _times(d):
@@ -29,9 +38,29 @@ def const(array):
     return Tensor(array)
 
 
-def mask(cond, like):
-    """1.0 where `cond`, else 0.0, in the dtype of `like`: the derivative of a selection."""
-    return const(cond.astype(like.dtype))
+def zeros_like(x):
+    """A constant tensor of zeros in x's shape and dtype."""
+    return const(array_module(x.data).zeros_like(x.data))
+
+
+locally_constant = Primitive(           # out = value, read from x; zero derivative
+    "locally_constant", lambda x, value: value,
+    jvp=(lambda t, out, x, value: zeros_like(out),),
+    vjp=(lambda g, out, x, value: zeros_like(x),))
+
+
+def constant_of(array, out):
+    """`array` (a mask or a sign read from `out` or its inputs) as a tensor with zero derivative:
+    connected to `out` when the tape records and `out` is on it, else a plain constant."""
+    if out._requires_grad and current().recording:
+        return apply(locally_constant, out, value=array)
+    return const(array)
+
+
+def mask(cond, out):
+    """1.0 where `cond`, else 0.0, in out's dtype: the derivative of a selection read from out
+    or its inputs (see constant_of)."""
+    return constant_of(cond.astype(out.dtype), out)
 
 
 def array_module(array):
