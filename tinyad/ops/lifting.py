@@ -5,9 +5,9 @@ dtype wins within its kind, so ``x32 * 0.5`` stays float32, ``x64 * 0.5`` float6
 ``i32 * 3`` int32 (a Python int that does not fit is an OverflowError, as in NumPy 2), and a
 Python bool takes any tensor's dtype. Across kinds:
 
-    bool tensor  op Python int     int64 (tinyad's default int, as NumPy and PyTorch)
-    int or bool tensor op Python float   float32, tinyad's default float: the tensor is cast too
-                                   (as PyTorch and JAX; NumPy 2 gives float64)
+    bool tensor op Python int            int64, tinyad's default int (as NumPy and PyTorch)
+    int or bool tensor op Python float   float32, tinyad's default float; the tensor is cast
+                                         too (as PyTorch and JAX; NumPy 2 gives float64)
 
 NumPy scalars (``np.float64(2.0)``) take a float tensor's dtype, and keep their own dtype with
 an integer or bool tensor (where NumPy's promotion then decides). Arrays and lists become tensors
@@ -50,6 +50,8 @@ def lift_pair(x, y):
     """Both operands of a binary operation as Tensors, a number lifted against the tensor it
     meets; an integer or bool tensor meeting a Python float is cast to float32 first."""
     if isinstance(x, Tensor):
+        if isinstance(y, Tensor):
+            return x, y                        # the usual case, first
         x = _float_for(x, y)
         return x, lift(y, x)
     if isinstance(y, Tensor):
