@@ -15,7 +15,12 @@ from .ops import (abs, concatenate, cos, exp, expand_dims, gelu, log, log_softma
 from .primitive import PRIMITIVES, Primitive, apply
 from .tape import enable_grad, is_grad_enabled, no_grad
 from .tensor import Tensor, ones, ones_like, randn, tensor, zeros, zeros_like
-from .transforms import grad, hessian, hvp, jacfwd, jacrev, jvp, value_and_grad, vjp
+from .transforms import grad, hvp, jvp, value_and_grad, vjp
+from .jacobians import hessian, jacfwd, jacrev
+from .custom import custom_jvp, custom_vjp
+from .checkpoint import checkpoint, remat
+from .linearize import linear_transpose, linearize
+from . import tree
 
 float32, float64, int64 = "float32", "float64", "int64"
 
