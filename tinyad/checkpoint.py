@@ -59,7 +59,7 @@ def checkpoint(f):
                 floats = outputs.check(again, "f run again")
                 _check_same(floats, outputs, name)
                 cts = tape.grad_of(floats, list(own.values()) + captured, outputs.split(g),
-                                   retain_graph=True, create_graph=outer)
+                                   create_graph=outer)
             total = {}                          # a tensor both passed and closed over: add up
             for x, ct in zip(tracked + captured, cts):
                 total[id(x)] = total[id(x)] + ct if id(x) in total else ct
