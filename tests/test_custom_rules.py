@@ -50,6 +50,13 @@ def test_custom_jvp_under_every_transform():
     assert ad.gradcheck(softplus, x, order=2)
 
 
+def test_reverse_over_forward_through_the_rule():
+    x, v = x64(), ad.tensor(np.linspace(-1, 1, 5))
+    s = sigmoid(X)
+    got = ad.grad(lambda x: ad.jvp(softplus, (x,), (v,))[1].sum())(x)
+    np.testing.assert_allclose(got.numpy(), s * (1 - s) * v.numpy(), rtol=1e-12)
+
+
 def test_custom_jvp_under_backward_and_with_tape_variables():
     w = ad.tensor(X, requires_grad=True)
     (softplus(w * 2) ** 2).sum().backward()
@@ -246,6 +253,16 @@ def test_custom_vjp_closure_and_missing_rule_raise():
         closure(ad.ones(2, requires_grad=True)).sum().backward()
     with pytest.raises(ad.GradError, match="closure"):
         closure(ad.ones(2)).sum().backward()
+
+    def over_a_dual(d):
+        @ad.custom_vjp
+        def f(x):
+            return x * d
+
+        f.defvjp(lambda x: (x * d, None), lambda _, g: (g,))
+        return f(ad.ones(2, requires_grad=True))
+    with pytest.raises(ad.GradError, match="carries a tangent"):
+        ad.jvp(over_a_dual, (ad.ones(2),), (ad.ones(2),))
 
     @ad.custom_vjp
     def no_rule(x):

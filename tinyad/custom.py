@@ -160,6 +160,8 @@ class custom_vjp(_Custom):
             raise GradError(f"{self.name}: fwd must return a pair (output, residuals)")
         out, residuals = pair
         leaves = [as_tensor(o, self.name, "an output") for o in tree.leaves(out)]
+        if any(o._level >= 0 for o in leaves):
+            raise self._closure_error("a tensor that carries a tangent (forward mode)")
         if closed_over(leaves, since, xs):
             raise self._closure_error("a tensor that requires a gradient")
         outputs = Outputs(out, self.name)
