@@ -1,5 +1,6 @@
 """checkpoint (remat): the same values and derivatives as without it, to second order, with less
 kept on the tape."""
+import json
 import tracemalloc
 
 import numpy as np
@@ -124,3 +125,13 @@ def test_checkpointing_lowers_peak_memory():
     plain = peak_backward_bytes(lambda f: f)
     remat = peak_backward_bytes(ad.checkpoint)
     assert remat < 0.6 * plain, (remat, plain)
+
+
+def test_memory_benchmark_runs_quick(tmp_path):
+    """bench/bench_memory.py --quick writes its table (a smoke run: the numbers mean nothing)."""
+    from test_bench_smoke import BENCH, _run
+    _run([str(BENCH / "bench_memory.py"), "--quick", "--out", str(tmp_path)], tmp_path)
+    rows = json.loads((tmp_path / "memory.json").read_text())["rows"]
+    assert {r["method"] for r in rows} == {"backprop", "checkpoint √L", "checkpoint 1",
+                                          "forward gradient"}
+    assert all(r["max_rel_diff_vs_bp"] < 1e-6 for r in rows if "checkpoint" in r["method"])

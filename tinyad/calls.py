@@ -11,8 +11,8 @@ The primitive has one output tensor, so f's float outputs (a pytree) are joined 
 for the node and taken apart again after it (a single output goes through unchanged).
 
 Tensors f uses without receiving them as arguments (a closure) are found by walking back from
-its outputs over the nodes recorded while it ran (``closed_over``), so a gradient cannot be lost
-without an error.
+its outputs over the nodes recorded while it ran (``recorded_since``: Wengert numbers tell them
+from older nodes), so a gradient cannot be lost without an error.
 """
 import numpy as np
 
@@ -109,8 +109,8 @@ def one_node(name, inputs, outputs, cotangents, tangent=None):
             return refuse
         return lambda t, out, *args: tangent(i, t, args)
 
-    prim = Primitive(name, lambda *datas: data, jvp=tuple(forward_rule(i) for i in range(len(inputs))),
-                     vjp=vjp, register=False)
+    rules = tuple(forward_rule(i) for i in range(len(inputs)))
+    prim = Primitive(name, lambda *datas: data, jvp=rules, vjp=vjp, register=False)
     joined = apply(prim, *inputs)
     return outputs.tree(outputs.split(joined))
 
@@ -121,13 +121,12 @@ def clock():
         return identity(Tensor(np.zeros(()), requires_grad=True))._node.index + 1
 
 
-def closed_over(roots, since, stops=()):
-    """The tensors that require a gradient and that `roots` reach through nodes recorded since
-    Wengert number `since`, without being made by them: leaves, or tensors made before. These
-    are what a function that ran since then used without receiving them (its closure); `stops`
-    (what it did receive) are not followed."""
+def recorded_since(roots, since, stops=()):
+    """What `roots` were computed from since Wengert number `since`: (the tensors made by the
+    nodes recorded since then, oldest first; the tensors those nodes read that are older, or
+    leaves). `stops` are neither followed nor listed."""
     seen = {id(s) for s in stops}
-    found, stack = [], list(roots)
+    made, older, stack = [], [], list(roots)
     while stack:
         t = stack.pop()
         if id(t) in seen:
@@ -135,11 +134,18 @@ def closed_over(roots, since, stops=()):
         seen.add(id(t))
         node = t._node
         if node is None or node.index < since or node.inputs is None:
-            if t._requires_grad:
-                found.append(t)
+            older.append(t)
             continue
+        made.append(t)
         stack.extend(node.inputs)
-    return found
+    made.sort(key=lambda t: t._node.index)
+    return made, older
+
+
+def closed_over(roots, since, stops=()):
+    """The tensors requiring a gradient that a function which ran since `since` used without
+    receiving them as `stops`: its closure, as far as differentiation is concerned."""
+    return [t for t in recorded_since(roots, since, stops)[1] if t._requires_grad]
 
 
 def stand_in(x, outer, differentiate):

@@ -13,6 +13,7 @@ This is how JAX derives reverse mode from forward mode (linearize, then transpos
 transpose is the tape's backward pass over the replayed program.
 """
 from . import tape, tree
+from .calls import clock, recorded_since
 from .dual import dual, dual_level, unpack
 from .errors import GradError
 from .primitive import apply
@@ -26,12 +27,13 @@ def linearize(f, *primals):
     leaves, treedef = tree.flatten(primals)
     xs = [float_leaf(p, "linearize", leaf_name("primal ", treedef, k)) for k, p in enumerate(leaves)]
     starts = [Tensor(x._xp.zeros_like(x._data), requires_grad=True) for x in xs]
+    since = clock()
     with dual_level() as level, tape.enable_grad():
         out = f(*treedef.unflatten([dual(x, t) for x, t in zip(xs, starts)]))
         out_leaves, out_def = tree.flatten(out)
         pairs = [unpack(as_tensor(o, "linearize", "an output"), level) for o in out_leaves]
     values = [p.detach() for p, _ in pairs]
-    program = _program([t for _, t in pairs], starts)
+    program = _program([t for _, t in pairs], starts, since)
 
     def f_jvp(*tangents):
         try:
@@ -51,23 +53,12 @@ def _checked(t, x):
     return t if t.dtype == x.dtype else t.astype(x.dtype)
 
 
-def _program(outputs, starts):
-    """The recorded tensors between `starts` and `outputs` that depend on a start, in the order
-    they were made (their Wengert numbers)."""
-    start_ids = {id(s) for s in starts}
-    seen, made = set(start_ids), []
-    stack = list(outputs)
-    while stack:
-        t = stack.pop()
-        if id(t) in seen or t._node is None:
-            continue
-        seen.add(id(t))
-        made.append(t)
-        stack.extend(t._node.inputs)
-    made.sort(key=lambda t: t._node.index)
-    depends = set(start_ids)
+def _program(outputs, starts, since):
+    """The tensors recorded since `since` between `starts` and `outputs` that depend on a start,
+    in the order they were made (their Wengert numbers)."""
+    depends = {id(s) for s in starts}
     program = []
-    for t in made:
+    for t in recorded_since(outputs, since, starts)[0]:
         if any(id(x) in depends for x in t._node.inputs):
             depends.add(id(t))
             program.append(t)
