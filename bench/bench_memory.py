@@ -57,7 +57,8 @@ def segment(h, layers):
 
 
 def loss(params, x, y, per_segment=None):
-    """The cross-entropy; with `per_segment` = k, the hidden layers in checkpointed segments of k."""
+    """The cross-entropy; with `per_segment` = k, the hidden layers run in checkpointed segments
+    of k."""
     hidden, (w, b) = params[:-1], params[-1]
     if per_segment is None:
         h = segment(x, hidden)
@@ -113,7 +114,9 @@ def kept_bytes(params, x, y, method):
                 for p in layer:
                     p.requires_grad = True
             kept = loss(params, x, y, per_segment(method, params))
-        return tracemalloc.get_traced_memory()[0] - start
+        held = tracemalloc.get_traced_memory()[0] - start
+        del kept
+        return held
     finally:
         tracemalloc.stop()
 

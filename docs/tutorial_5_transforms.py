@@ -103,7 +103,7 @@ def stable_rule():
         print(f"  {name:33s} {np.round(np.asarray(value.tolist()), 6).tolist()}")
     print("Forward mode calls the rule. Reverse mode uses its *transpose*: the rule's tangent is")
     print("linear in t, T(t) = J t, so reverse mode over it with respect to t gives J^T g. Second")
-    print("derivatives differentiate the rule itself: d/dx sigmoid(x) = sigmoid(x)(1 - sigmoid(x)).")
+    print("derivatives differentiate the rule itself: sigmoid'(x) = sigmoid(x)(1 - sigmoid(x)).")
 
 
 # --- 3. A straight-through estimator -------------------------------------------------------------

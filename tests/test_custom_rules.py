@@ -207,7 +207,8 @@ def test_gradient_clipping_in_the_backward_pass():
     clip_gradient.defvjp(lambda bound, x: (x, None),
                          lambda bound, _, g: (ad.maximum(ad.minimum(g, bound), -bound),))
     x = ad.tensor([1.0, 2.0, 3.0], dtype="float64")
-    g = ad.grad(lambda x: (clip_gradient(0.5, x) * ad.tensor([-2.0, 0.1, 3.0], dtype="float64")).sum())(x)
+    w = ad.tensor([-2.0, 0.1, 3.0], dtype="float64")
+    g = ad.grad(lambda x: (clip_gradient(0.5, x) * w).sum())(x)
     np.testing.assert_array_equal(g.numpy(), [-0.5, 0.1, 0.5])
     assert clip_gradient(0.5, x) is x                        # no transform: just f
 

@@ -25,7 +25,8 @@ def linearize(f, *primals):
     """``(f(*primals), f_jvp)`` with ``f_jvp(*tangents) = J·tangents`` (JAX's linearize): the
     tangents have the primals' structure, the result the output's."""
     leaves, treedef = tree.flatten(primals)
-    xs = [float_leaf(p, "linearize", leaf_name("primal ", treedef, k)) for k, p in enumerate(leaves)]
+    xs = [float_leaf(p, "linearize", leaf_name("primal ", treedef, k))
+          for k, p in enumerate(leaves)]
     starts = [Tensor(x._xp.zeros_like(x._data), requires_grad=True) for x in xs]
     since = clock()
     with dual_level() as level, tape.enable_grad():

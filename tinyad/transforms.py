@@ -32,11 +32,12 @@ def as_tensor(x, where, name):
     `name` says which leaf it is in an error message (a string, or a function giving one)."""
     if isinstance(x, Tensor):
         return x
-    if isinstance(x, (np.ndarray, np.generic, int, float)) or hasattr(x, "__cuda_array_interface__"):
+    if isinstance(x, (np.ndarray, np.generic, int, float)) or \
+            hasattr(x, "__cuda_array_interface__"):
         return lift(x)
-    raise TypeError(f"{where}: {_text(name)} is a {type(x).__name__}; functions passed to transforms take "
-                    "and return trees (tuples, lists, dicts) of ad.Tensors (NumPy arrays and Python "
-                    "floats are converted)")
+    raise TypeError(f"{where}: {_text(name)} is a {type(x).__name__}; functions passed to "
+                    "transforms take and return trees (tuples, lists, dicts) of ad.Tensors (NumPy "
+                    "arrays and Python floats are converted)")
 
 
 def float_leaf(x, where, name):
@@ -143,7 +144,7 @@ def value_and_grad(f, argnums=0, has_aux=False):
                     else type(out).__name__)
             raise GradError(f"grad: f must return a scalar float tensor, got {desc}; use "
                             "jacrev or vjp for other outputs")
-        value, aux = _result(out, xs), _result(aux, xs)    # before grad_of, which may free the graph
+        value, aux = _result(out, xs), _result(aux, xs)   # before grad_of, which may free the graph
         grads = per_argument(tape.grad_of([out], xs, [None]), defs, argnums)
         return ((value, aux) if has_aux else value), grads
     return wrapped

@@ -1,6 +1,7 @@
 """Pytrees: nested containers of tensors, taken apart into a flat list of leaves and put back.
 
-    leaves, treedef = flatten({"w": W, "b": [b1, b2]})   # [b1, b2, W], PyTreeDef({'b': [*, *], 'w': *})
+    leaves, treedef = flatten({"w": W, "b": [b1, b2]})   # [b1, b2, W]
+    treedef                                               # PyTreeDef({'b': [*, *], 'w': *})
     unflatten(treedef, [g1, g2, gW])                      # {'b': [g1, g2], 'w': gW}
     map(lambda x, y: x - 0.1 * y, params, grads)          # leaf by leaf, same structure out
 
@@ -12,7 +13,8 @@ list, dict (keys in sorted order, as in JAX), OrderedDict (insertion order), nam
 """
 from collections import OrderedDict
 
-_NODES = {}      # type -> (to_children: node -> (children, aux), from_children: (aux, children) -> node)
+# type -> (to_children: node -> (children, aux), from_children: (aux, children) -> node)
+_NODES = {}
 
 
 def register_pytree_node(kind, to_children, from_children):
