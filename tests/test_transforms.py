@@ -165,6 +165,8 @@ def test_linear_transpose_of_the_linearization_is_the_vjp():
     np.testing.assert_allclose(transposed.numpy(), pulled.numpy(), rtol=1e-12)
     # and it is differentiable: d/dx of a linearized JVP is a second derivative
     v = ad.tensor(np.ones(4))
+    np.testing.assert_allclose(ad.grad(lambda x: ad.linearize(f, x)[0][1])(x).numpy(),
+                               2 * x.numpy(), rtol=1e-12)
     np.testing.assert_allclose(
         ad.grad(lambda x: ad.linearize(f, x)[1](v)[1])(x).numpy(),
         ad.grad(lambda x: ad.jvp(f, (x,), (v,))[1][1])(x).numpy(), rtol=1e-12)

@@ -33,7 +33,7 @@ def linearize(f, *primals):
         out = f(*treedef.unflatten([dual(x, t) for x, t in zip(xs, starts)]))
         out_leaves, out_def = tree.flatten(out)
         pairs = [unpack(as_tensor(o, "linearize", "an output"), level) for o in out_leaves]
-    values = [p.detach() for p, _ in pairs]
+    values = [p for p, _ in pairs]          # on the tape only if an outer transform tracks x
     program = _program([t for _, t in pairs], starts, since)
 
     def f_jvp(*tangents):
