@@ -129,3 +129,44 @@ def test_gradcheck_reports_a_wrong_rule():
             ad.gradcheck(lambda x: ad.apply(bad, x), ad.tensor([1.0, 2.0]))
     finally:
         del ad.PRIMITIVES["bad_square"]
+
+
+def test_linearize_replays_the_tangent_program_without_running_f():
+    calls = []
+
+    def f(p):
+        calls.append(1)
+        return {"a": (p["x"].sin() * p["y"]).sum(), "b": p["x"].tanh() * 2}
+    rng = np.random.default_rng(0)
+    p = {"x": ad.tensor(rng.standard_normal(3)), "y": ad.tensor(rng.standard_normal(3))}
+    out, f_jvp = ad.linearize(f, p)
+    assert len(calls) == 1
+    for _ in range(3):
+        v = {k: ad.tensor(rng.standard_normal(3)) for k in p}
+        got, want = f_jvp(v), ad.jvp(f, (p,), (v,))[1]
+        for k in "ab":
+            np.testing.assert_allclose(got[k].numpy(), want[k].numpy(), rtol=1e-12)
+    assert len(calls) == 4                                   # three jvp calls, no f_jvp call
+    np.testing.assert_array_equal(out["b"].numpy(), np.tanh(p["x"].numpy()) * 2)
+    with pytest.raises(ad.GradError, match="tangents must match"):
+        f_jvp({"x": ad.ones(3)})
+    with pytest.raises(ad.GradError, match="shape \\(2,\\)"):
+        f_jvp({"x": ad.ones(2), "y": ad.ones(3)})
+
+
+def test_linear_transpose_of_the_linearization_is_the_vjp():
+    """Reverse mode as forward mode transposed: linearize, then transpose."""
+    f = lambda x: (x.sin() * x[::-1], (x ** 2).sum())
+    x = ad.tensor(np.linspace(-1, 1, 4))
+    _, f_jvp = ad.linearize(f, x)
+    u = (ad.tensor(np.arange(4.0)), ad.tensor(0.5, dtype="float64"))
+    (transposed,) = ad.linear_transpose(f_jvp, x)(u)
+    (pulled,) = ad.vjp(f, x)[1](u)
+    np.testing.assert_allclose(transposed.numpy(), pulled.numpy(), rtol=1e-12)
+    # and it is differentiable: d/dx of a linearized JVP is a second derivative
+    v = ad.tensor(np.ones(4))
+    np.testing.assert_allclose(ad.grad(lambda x: ad.linearize(f, x)[0][1])(x).numpy(),
+                               2 * x.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(
+        ad.grad(lambda x: ad.linearize(f, x)[1](v)[1])(x).numpy(),
+        ad.grad(lambda x: ad.jvp(f, (x,), (v,))[1][1])(x).numpy(), rtol=1e-12)

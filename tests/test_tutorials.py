@@ -25,6 +25,7 @@ SCRIPTS = {
     "docs/tutorial_2_forward_mode.py": ["forward_gradient_error.png"],
     "docs/tutorial_3_reverse_mode.py": ["reverse_vs_forward.png"] + GRAPH,
     "docs/tutorial_4_learning_rules.py": ["alignment_angles.png"],
+    "docs/tutorial_5_transforms.py": ["checkpoint_memory.png"],
     "examples/maml_sinusoid.py": ["maml_fits.png", "maml_adaptation.png", "maml.json"],
 }
 

@@ -34,7 +34,13 @@ from .ops import (abs, concatenate, cos, exp, expand_dims, gelu, log, log_softma
 
 # rung 5: transforms in JAX's style, and the check of both modes against finite differences
 from .dual_constructor import dual
-from .transforms import grad, hessian, hvp, jacfwd, jacrev, jvp, value_and_grad, vjp
+from . import tree
+from .transforms import grad, hvp, jvp, value_and_grad, vjp
+from .jacobians import hessian, jacfwd, jacrev
+from . import calls
+from .custom import custom_jvp, custom_vjp
+from .checkpoint import checkpoint, remat
+from .linearize import linear_transpose, linearize
 from .gradcheck import gradcheck
 
 float32, float64, int64 = "float32", "float64", "int64"

@@ -8,41 +8,68 @@ For f: R^n -> R^m (in float64), with e_k the k-th unit vector:
 
 ``order=2`` repeats the check on x ↦ Jᵀ u (the VJP, differentiated by reverse and forward mode)
 and on x ↦ J v (the JVP, likewise): every pairing of the two modes to second order.
+
+Inputs and outputs may be pytrees (tuples, lists, dicts of tensors): the check runs on the leaves,
+each input leaf named by its path (``input 0['w']``), the output leaves flattened and joined.
 """
 import numpy as np
 
-from . import tape
+from . import tape, tree
 from .ops import concatenate, lift, reshape
 from .tensor import Tensor
-from .transforms import jacfwd, jacrev, jvp, vjp
+from .jacobians import jacfwd, jacrev
+from .transforms import jvp, vjp
 
 
-def gradcheck(f, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, order=1, seed=0):
+MODES = {"reverse": jacrev, "forward": jacfwd}
+
+
+def gradcheck(f, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, order=1, seed=0,
+              modes=("forward", "reverse")):
     """True if f's derivatives pass; else AssertionError naming the input, index and values.
-    Float inputs are checked (in float64); other inputs (labels, indices) are passed through."""
-    args = [_float64(x) for x in inputs]
+    Float inputs are checked (in float64); other inputs (labels, indices) are passed through.
+    ``modes=("reverse",)`` checks reverse mode alone (a custom_vjp function has no forward mode;
+    JAX's ``check_grads`` has the same switch); the dot-product test needs both."""
+    unknown = set(modes) - set(MODES)
+    if unknown or not modes:
+        raise ValueError(f"gradcheck: modes must be among {tuple(MODES)}, got {modes!r}")
+    leaves, treedef = tree.flatten(inputs)
+    f = _on_leaves(f, treedef)
+    names = [f"input {i}{path}" for i, d in enumerate(treedef.children) for path in d.paths()]
+    args = [_float64(x) for x in leaves]
     wrt = tuple(i for i, x in enumerate(args) if isinstance(x, Tensor) and x.dtype.kind == "f")
     if not wrt:
         raise ValueError("gradcheck: no float input to check")
     rng = np.random.default_rng(seed)
     for i in wrt:
         numeric = _numeric_jacobian(f, args, i, eps)
-        for mode, jac in (("reverse", jacrev), ("forward", jacfwd)):
-            analytic = _matrix(jac(f, argnums=i)(*args), numeric.shape)
-            _compare(analytic, numeric, f"{mode}-mode d out / d input {i}", args[i].shape,
+        for mode in (m for m in MODES if m in modes):
+            analytic = _matrix(MODES[mode](f, argnums=i)(*args), numeric.shape)
+            _compare(analytic, numeric, f"{mode}-mode d out / d {names[i]}", args[i].shape,
                      atol, rtol)
-    _dot_product_test(f, args, wrt, rng, atol, rtol)
+    if len(set(modes)) == 2:
+        _dot_product_test(f, args, wrt, rng, atol, rtol)
     if order >= 2:
         u, vs = _random_directions(f, args, wrt, rng)
-        gradcheck(_vjp_as_function(f, args, wrt, u), *args, eps=eps, atol=atol, rtol=rtol,
-                  order=order - 1, seed=seed + 1)
-        gradcheck(_jvp_as_function(f, args, wrt, vs), *args, eps=eps, atol=atol, rtol=rtol,
-                  order=order - 1, seed=seed + 1)
+        again = dict(eps=eps, atol=atol, rtol=rtol, order=order - 1, seed=seed + 1, modes=modes)
+        if "reverse" in modes:
+            gradcheck(_vjp_as_function(f, args, wrt, u), *args, **again)
+        if "forward" in modes:
+            gradcheck(_jvp_as_function(f, args, wrt, vs), *args, **again)
     return True
 
 
+def _on_leaves(f, treedef):
+    """f as a function of its inputs' leaves, returning one tensor: its output if that is one,
+    else the output's leaves flattened and joined."""
+    def flat(*leaves):
+        outs = tree.leaves(f(*treedef.unflatten(leaves)))
+        return outs[0] if len(outs) == 1 else concatenate([reshape(lift(o), -1) for o in outs])
+    return flat
+
+
 def _float64(x):
-    if isinstance(x, (Tensor, np.ndarray, float, list)):
+    if isinstance(x, (Tensor, np.ndarray, float)):
         x = lift(x)
         return Tensor(x.numpy().astype(np.float64)) if x.dtype.kind == "f" else x
     return x

@@ -39,13 +39,17 @@ LINEAR = "linear"
 class Primitive:
     __slots__ = ("name", "impl", "jvp", "vjp", "shape_rule")
 
-    def __init__(self, name, impl, jvp, vjp, shape_rule="the input shapes must fit the operation"):
+    def __init__(self, name, impl, jvp, vjp, shape_rule="the input shapes must fit the operation",
+                 register=True):
         """`jvp` is a tuple of per-input rules or LINEAR; `vjp` a tuple of per-input rules, or
         one function ``(i, g, out, *args, **params)`` for primitives with any number of inputs.
-        `shape_rule` says, in an error message, which rule on shapes a failing call broke."""
+        `shape_rule` says, in an error message, which rule on shapes a failing call broke. A
+        primitive made for one call (custom rules, checkpoint) passes ``register=False`` to stay
+        out of the table."""
         self.name, self.impl, self.jvp, self.vjp = name, impl, jvp, vjp
         self.shape_rule = shape_rule
-        PRIMITIVES[name] = self
+        if register:
+            PRIMITIVES[name] = self
 
     def cotangent(self, i, g, out, args, params):
         """Input i's share of the output cotangent `g`: its VJP rule applied (one per input, or

@@ -8,25 +8,62 @@
     hessian(f)(x)         jacfwd(jacrev(f)): forward-over-reverse
     hvp(f, (x,), (v,))    (f(x), H v): one JVP of the gradient
 
+Arguments and results are pytrees (tree.py): nested tuples, lists and dicts of tensors, as in JAX.
+``grad(loss)(params)`` with ``params = {"w": W, "b": b}`` returns ``{"w": dL/dW, "b": dL/db}``;
+``argnums`` (an int, or a tuple giving a tuple of results) picks the arguments to differentiate;
+``has_aux=True`` lets f return ``(output, aux)`` and passes aux through undifferentiated. Leaves are
+tensors (NumPy arrays and Python floats are converted). The jacobians (jacobians.py) nest as JAX's:
+the output's structure outside, the input's inside, each block of shape out.shape + in.shape.
+
 They nest: ``grad(grad(f))``, ``jacfwd(grad(f))``, ``grad(lambda x: jvp(f, (x,), (v,))[1])``.
 """
-from . import tape
+import numpy as np
+
+from . import tape, tree
 from .backend import FLOATS
-from .dual import dual_level, Dual, unpack
+from .dual import Dual, dual_level, unpack
 from .dual_constructor import dual
 from .errors import DtypeError, GradError
-from .ops import identity, lift, reshape, stack
+from .ops import identity, lift
 from .tensor import Tensor
 
 
-def _fresh(x, name, where):
+def as_tensor(x, where, name):
+    """A leaf as a Tensor: arrays and Python numbers are converted, anything else is an error.
+    `name` says which leaf it is in an error message (a string, or a function giving one)."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (np.ndarray, np.generic, int, float)) or \
+            hasattr(x, "__cuda_array_interface__"):
+        return lift(x)
+    raise TypeError(f"{where}: {_text(name)} is a {type(x).__name__}; functions passed to "
+                    "transforms take and return trees (tuples, lists, dicts) of ad.Tensors (NumPy "
+                    "arrays and Python floats are converted)")
+
+
+def float_leaf(x, where, name):
+    """A leaf to differentiate with respect to: a float tensor."""
+    x = as_tensor(x, where, name)
+    if x.dtype not in FLOATS:
+        raise DtypeError(f"{where}: {_text(name)} has dtype {x.dtype} and shape {x.shape}; "
+                         "differentiation needs float32 or float64 inputs")
+    return x
+
+
+def _text(name):
+    return name() if callable(name) else name
+
+
+def leaf_name(what, treedef, k):
+    """A function naming leaf k of a tree (paths are only spelled out for an error message)."""
+    return lambda: f"{what}{treedef.paths()[k]}"
+
+
+def _fresh(x, where, name):
     """A new variable to differentiate with respect to. If `x` is already on an outer tape, the
     new variable is ``identity(x)``, so outer derivatives still flow through it; gradients taken
     with respect to it alone cannot be confused with gradients with respect to x."""
-    x = lift(x)
-    if x.dtype not in FLOATS:
-        raise DtypeError(f"{where}: argument {name} has dtype {x.dtype} and shape {x.shape}; "
-                         "differentiation needs float32 or float64 inputs")
+    x = float_leaf(x, where, name)
     if x._requires_grad and tape.recording():
         return identity(x)
     alias = Dual(x.primal, x.tangent, x._level) if isinstance(x, Dual) else Tensor(x._data)
@@ -34,136 +71,145 @@ def _fresh(x, name, where):
     return alias
 
 
-def _argnums(argnums, nargs, where):
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+def argnums_tuple(argnums, nargs, where):
+    """`argnums` (an int or a tuple of ints) as a tuple of distinct non-negative positions."""
+    nums = (argnums,) if isinstance(argnums, (int, np.integer)) else tuple(argnums)
     for i in nums:
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
+            raise TypeError(f"{where}: argnums must be an int or a tuple of ints, got {argnums!r}")
         if not -nargs <= i < nargs:
             raise GradError(f"{where}: argnums {argnums} out of range for {nargs} arguments")
-    return tuple(i % nargs for i in nums)
+    nums = tuple(int(i) % nargs for i in nums)
+    if len(set(nums)) != len(nums):
+        raise GradError(f"{where}: argnums {argnums} names an argument twice")
+    return nums
 
 
-def _trace(f, args, argnums, where):
-    """Run f with fresh variables at `argnums`; returns (output, variables)."""
+def variables(args, nums, where):
+    """`args` with the trees at positions `nums` replaced by trees of fresh variables; returns
+    (args, the variables in flat order, one tree structure per position)."""
     args = list(args)
-    nums = _argnums(argnums, len(args), where)
-    xs = [_fresh(args[i], i, where) for i in nums]
-    for i, x in zip(nums, xs):
-        args[i] = x
-    with tape.enable_grad():
-        out = f(*args)
-    return out, xs
+    xs, defs = [], []
+    for i in nums:
+        leaves, treedef = tree.flatten(args[i])
+        fresh = [_fresh(x, where, leaf_name(f"argument {i}", treedef, k))
+                 for k, x in enumerate(leaves)]
+        args[i] = treedef.unflatten(fresh)
+        xs += fresh
+        defs.append(treedef)
+    return args, xs, defs
+
+
+def per_argument(flat, defs, argnums):
+    """Split flat results back into one tree per differentiated argument: that tree for an int
+    `argnums`, a tuple of them for a tuple."""
+    trees, start = [], 0
+    for treedef in defs:
+        trees.append(treedef.unflatten(flat[start:start + treedef.num_leaves]))
+        start += treedef.num_leaves
+    return trees[0] if isinstance(argnums, (int, np.integer)) else tuple(trees)
+
+
+def split_aux(out, has_aux, where):
+    """(output, aux): f's result, or with has_aux=True the pair f returned."""
+    if not has_aux:
+        return out, None
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
+        raise GradError(f"{where}: with has_aux=True f must return a pair (output, aux), got "
+                        f"{type(out).__name__}" + (f" of length {len(out)}"
+                                                   if isinstance(out, (tuple, list)) else ""))
+    return out[0], out[1]
 
 
 def _result(out, xs):
-    """The output as the caller should see it: still on the tape only if an outer transform
-    differentiates through it."""
-    if isinstance(out, (tuple, list)):
-        return type(out)(_result(o, xs) for o in out)
-    return out if tape.outer_tracked([out], xs) else out.detach()
+    """A tree as the caller should see it: each tensor stays on the tape only if an outer
+    transform differentiates through it."""
+    def leaf(o):
+        if not isinstance(o, Tensor):
+            return o
+        return o if tape.outer_tracked([o], xs) else o.detach()
+    return tree.map(leaf, out)
 
 
-def value_and_grad(f, argnums=0):
-    """``(f(*args), ∇f)``: the gradient with respect to argument(s) `argnums` (an int gives one
-    gradient, a tuple gives a tuple). f must return a single-element float tensor."""
+def value_and_grad(f, argnums=0, has_aux=False):
+    """``(f(*args), ∇f)``: the gradient with respect to argument(s) `argnums`, each a tree of the
+    argument's structure (a tuple of them for a tuple `argnums`). f returns a single-element float
+    tensor, or ``(that, aux)`` with has_aux=True; then the result is ``((value, aux), grads)``."""
     def wrapped(*args):
-        out, xs = _trace(f, args, argnums, "grad")
+        nums = argnums_tuple(argnums, len(args), "grad")
+        args, xs, defs = variables(args, nums, "grad")
+        with tape.enable_grad():
+            out, aux = split_aux(f(*args), has_aux, "grad")
         if not isinstance(out, Tensor) or out.size != 1 or out.dtype not in FLOATS:
             desc = (f"shape {out.shape} and dtype {out.dtype}" if isinstance(out, Tensor)
                     else type(out).__name__)
             raise GradError(f"grad: f must return a scalar float tensor, got {desc}; use "
                             "jacrev or vjp for other outputs")
-        value = _result(out, xs)           # before grad_of, which may free the graph
-        grads = tape.grad_of([out], xs, [None])
-        return value, (grads[0] if isinstance(argnums, int) else grads)
+        value, aux = _result(out, xs), _result(aux, xs)   # before grad_of, which may free the graph
+        grads = per_argument(tape.grad_of([out], xs, [None]), defs, argnums)
+        return ((value, aux) if has_aux else value), grads
     return wrapped
 
 
-def grad(f, argnums=0):
-    """∇f: the gradient of scalar f with respect to argument(s) `argnums`."""
-    vg = value_and_grad(f, argnums)
-    return lambda *args: vg(*args)[1]
+def grad(f, argnums=0, has_aux=False):
+    """∇f: the gradient of scalar f with respect to argument(s) `argnums` (``(∇f, aux)`` with
+    has_aux=True)."""
+    vg = value_and_grad(f, argnums, has_aux)
+
+    def wrapped(*args):
+        value, grads = vg(*args)
+        return (grads, value[1]) if has_aux else grads
+    return wrapped
 
 
-def vjp(f, *primals):
-    """``(f(*primals), vjp_fn)`` with ``vjp_fn(u) = (uᵀ ∂f/∂primal_i for each i)``."""
-    out, xs = _trace(f, primals, tuple(range(len(primals))), "vjp")
-    outs = tuple(out) if isinstance(out, (tuple, list)) else (out,)
+def vjp(f, *primals, has_aux=False):
+    """``(f(*primals), vjp_fn)`` (and aux with has_aux=True): ``vjp_fn(u)`` takes a cotangent of
+    the output's structure and returns ``uᵀ ∂f/∂primal_i``, one tree per primal, as a tuple."""
+    args, xs, defs = variables(primals, range(len(primals)), "vjp")
+    with tape.enable_grad():
+        out, aux = split_aux(f(*args), has_aux, "vjp")
+    leaves, out_def = tree.flatten(out)
+    outs = [as_tensor(o, "vjp", "an output") for o in leaves]
 
     def vjp_fn(cotangent):
-        cts = tuple(cotangent) if isinstance(out, (tuple, list)) else (cotangent,)
-        return tape.grad_of(outs, xs, [lift(c, o) for c, o in zip(cts, outs)], retain_graph=True)
-    return _result(out, xs), vjp_fn
+        cts = tree.flatten_as(out_def, cotangent, "vjp: the cotangent")
+        cts = [lift(c, o) for c, o in zip(cts, outs)]
+        return per_argument(tape.grad_of(outs, xs, cts, retain_graph=True), defs, ())
+    value = _result(out, xs)
+    return (value, vjp_fn, _result(aux, xs)) if has_aux else (value, vjp_fn)
 
 
-def jvp(f, primals, tangents):
-    """``(f(*primals), J·tangents)``: one forward pass with dual numbers at a fresh level."""
-    primals = tuple(primals) if isinstance(primals, (tuple, list)) else (primals,)
-    tangents = tuple(tangents) if isinstance(tangents, (tuple, list)) else (tangents,)
-    if len(primals) != len(tangents):
-        raise GradError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
+def arguments(primals):
+    """jvp's primals or tangents: a tuple or list of argument trees (one tree alone is one)."""
+    return tuple(primals) if isinstance(primals, (tuple, list)) else (primals,)
+
+
+def jvp(f, primals, tangents, has_aux=False):
+    """``(f(*primals), J·tangents)`` (and aux with has_aux=True): one forward pass with dual numbers
+    at a fresh level. `tangents` has the structure and shapes of `primals`; the output tangent
+    has the output's structure."""
+    primals, tangents = arguments(primals), arguments(tangents)
+    leaves, treedef = tree.flatten(primals)
+    try:
+        directions = tree.flatten_as(treedef, tangents, "jvp")
+    except ValueError as e:
+        raise GradError(f"{e} (tangents must match the primals)") from None
     with dual_level() as level:
-        out = f(*(dual(p, t) for p, t in zip(primals, tangents)))
-        return _unzip(out, level)
-
-
-def _unzip(out, level):
-    if isinstance(out, (tuple, list)):
-        pairs = [_unzip(o, level) for o in out]
-        return type(out)(p for p, _ in pairs), type(out)(t for _, t in pairs)
-    return unpack(out, level)
-
-
-def _one_arg(f, args, i):
-    """f as a function of argument i alone."""
-    def g(x):
-        return f(*args[:i], x, *args[i + 1:])
-    return g
-
-
-def _basis(x):
-    """The unit vectors e_0, e_1, ... of x's shape, as constant tensors."""
-    eye = x._xp.eye(x.size, dtype=x.dtype)
-    return [Tensor(eye[k].reshape(x.shape)) for k in range(x.size)]
-
-
-def _jacobian(column_or_row):
-    def make(f, argnums=0):
-        def jac(*args):
-            nums = _argnums(argnums, len(args), "jacobian")
-            js = tuple(column_or_row(_one_arg(f, args, i), lift(args[i])) for i in nums)
-            return js[0] if isinstance(argnums, int) else js
-        return jac
-    return make
-
-
-def _jacfwd_one(g, x):
-    """J[..., :] = stack of J e_k over the input basis, reshaped to out.shape + x.shape."""
-    cols = [jvp(g, (x,), (e,))[1] for e in _basis(x)]
-    out_shape = cols[0].shape
-    return reshape(stack(cols, axis=-1), *out_shape, *x.shape)
-
-
-def _jacrev_one(g, x):
-    """J = stack of eᵀ J over the output basis, reshaped to out.shape + x.shape."""
-    out, pullback = vjp(g, x)
-    rows = [pullback(e)[0] for e in _basis(out)]
-    return reshape(stack(rows, axis=0), *out.shape, *x.shape)
-
-
-jacfwd = _jacobian(_jacfwd_one)
-jacrev = _jacobian(_jacrev_one)
-jacfwd.__doc__ = "The Jacobian by forward mode, one JVP per input element (shape out + in)."
-jacrev.__doc__ = "The Jacobian by reverse mode, one VJP per output element (shape out + in)."
-
-
-def hessian(f, argnums=0):
-    """∂²f/∂x²: forward mode over reverse mode, ``jacfwd(jacrev(f))``."""
-    return jacfwd(jacrev(f, argnums), argnums)
+        duals = [dual(float_leaf(p, "jvp", leaf_name("primal ", treedef, k)), t)
+                 for k, (p, t) in enumerate(zip(leaves, directions))]
+        out, aux = split_aux(f(*treedef.unflatten(duals)), has_aux, "jvp")
+        out_leaves, out_def = tree.flatten(out)
+        pairs = [unpack(as_tensor(o, "jvp", "an output"), level) for o in out_leaves]
+        aux = tree.map(lambda a: unpack(a, level)[0] if isinstance(a, Tensor) else a, aux)
+    value = out_def.unflatten([p for p, _ in pairs])
+    tangent = out_def.unflatten([t for _, t in pairs])
+    return (value, tangent, aux) if has_aux else (value, tangent)
 
 
 def hvp(f, primals, tangents):
-    """``(f(x), H v)``: the JVP of the gradient, without forming H (a tuple for several x)."""
-    primals = tuple(primals) if isinstance(primals, (tuple, list)) else (primals,)
+    """``(f(x), H v)``: the JVP of the gradient, without forming H (a tuple for several x; each
+    a tree of its x's structure)."""
+    primals = arguments(primals)
     argnums = tuple(range(len(primals)))
     (value, _), (_, hv) = jvp(value_and_grad(f, argnums), primals, tangents)
     return value, (hv[0] if len(primals) == 1 else hv)

@@ -1,0 +1,160 @@
+"""A whole function call as one node on the tape, with a VJP of our choosing.
+
+custom_jvp, custom_vjp (custom.py) and checkpoint (checkpoint.py) all run a function f once,
+then put ONE node on the tape for the call, ``out = call(*inputs)``, whose cotangents come from
+a rule instead of from f's own operations: the transposed JVP rule, the user's ``bwd``, or
+f run again. The node is an ordinary primitive made for this one call (``register=False`` keeps
+it out of the table): its computation hands back the output f already produced, and its VJP is
+one function for all inputs, evaluated once per cotangent.
+
+The primitive has one output tensor, so f's float outputs (a pytree) are joined into one vector
+for the node and taken apart again after it (a single output goes through unchanged).
+
+Tensors f uses without receiving them as arguments (a closure) are found by walking back from
+its outputs over the nodes recorded while it ran (``recorded_since``: Wengert numbers tell them
+from older nodes), so a gradient cannot be lost without an error.
+"""
+import numpy as np
+
+from . import tape, tree
+from .backend import FLOATS
+from .errors import GradError, ShapeError
+from .ops import concatenate, identity, lift, reshape
+from .interpreter import Primitive, apply
+from .tensor import Tensor
+from .transforms import as_tensor
+
+
+class Outputs:
+    """The structure, shapes and dtypes of f's output tree, remembered without its values' tape.
+    Float leaves are joined into one tensor for the node; the others are constants."""
+
+    def __init__(self, out, where):
+        leaves, self.treedef = tree.flatten(out)
+        self.where = where
+        self.leaves = [as_tensor(o, where, "an output").detach() for o in leaves]
+        self.floats = [k for k, o in enumerate(self.leaves) if o.dtype in FLOATS]
+        self.shapes = [self.leaves[k].shape for k in self.floats]
+        self.dtypes = [self.leaves[k].dtype for k in self.floats]
+        self.sizes = [self.leaves[k].size for k in self.floats]
+
+    def joined_data(self):
+        """The float leaves' values as one array: the one leaf's, or all raveled and joined."""
+        datas = [self.leaves[k]._data for k in self.floats]
+        if len(datas) == 1:
+            return datas[0]
+        xp = self.leaves[self.floats[0]]._xp
+        return xp.concatenate([d.reshape(-1) for d in datas]).astype(np.result_type(*self.dtypes))
+
+    def join(self, parts):
+        """Tensors, one per float leaf, as one tensor laid out as ``joined_data``."""
+        return parts[0] if len(parts) == 1 else concatenate([reshape(p, -1) for p in parts])
+
+    def split(self, joined):
+        """The inverse of ``join``: one tensor per float leaf, in its shape and dtype."""
+        if len(self.floats) == 1:
+            return [joined]
+        parts, start = [], 0
+        for shape, dtype, size in zip(self.shapes, self.dtypes, self.sizes):
+            part = reshape(joined[start:start + size], *shape)
+            parts.append(part if part.dtype == dtype else part.astype(dtype))
+            start += size
+        return parts
+
+    def tree(self, float_parts=None, constants=True):
+        """The output tree, with `float_parts` (default: the values f gave) at the float leaves,
+        and the other leaves as f gave them (`constants`) or zeros (in a cotangent)."""
+        leaves = [o if constants else Tensor(o._xp.zeros_like(o._data)) for o in self.leaves]
+        for k, part in zip(self.floats, float_parts or []):
+            leaves[k] = part
+        return self.treedef.unflatten(leaves)
+
+    def check(self, other, what):
+        """The float leaves of `other` (a tree that must match the output: a rule's tangent or a
+        recomputed output), lifted to tensors; an error naming `what` otherwise."""
+        leaves = tree.flatten_as(self.treedef, other, f"{self.where}: {what}")
+        floats = [lift(leaves[k], self.leaves[k]) for k in self.floats]
+        for x, shape in zip(floats, self.shapes):
+            if x.shape != shape:
+                raise ShapeError(f"{self.where}: {what} has shape {x.shape} where the output has "
+                                 f"shape {shape}")
+        return floats
+
+
+def one_node(name, inputs, outputs, cotangents, tangent=None):
+    """``outputs``' float leaves, computed, as the result of one node ``name(*inputs)``.
+
+    ``cotangents(args, g, out)`` gives every input's cotangent at once (a list; None for zero)
+    for the cotangent g of the joined output; ``tangent(i, t, args)`` the joined output's
+    tangent due to input i (forward mode), or None where forward mode is not allowed."""
+    if not outputs.floats:
+        return outputs.tree()               # nothing to differentiate
+    data = outputs.joined_data()
+    cache = {}
+
+    def vjp(i, g, out, *args):
+        if cache.get("g") is not g:
+            cache.update(g=g, cts=cotangents(args, g, out),
+                         left={k for k, a in enumerate(args) if a._requires_grad})
+        ct = cache["cts"][i]
+        cache["left"].discard(i)
+        if not cache["left"]:
+            cache.clear()                    # every input served: let the cotangents go
+        return ct if ct is not None else Tensor(args[i]._xp.zeros_like(args[i]._data))
+
+    def forward_rule(i):
+        if tangent is None:
+            def refuse(t, out, *args):
+                raise GradError(f"{name}: forward mode (jvp, jacfwd, hessian) is not defined here")
+            return refuse
+        return lambda t, out, *args: tangent(i, t, args)
+
+    rules = tuple(forward_rule(i) for i in range(len(inputs)))
+    prim = Primitive(name, lambda *datas: data, jvp=rules, vjp=vjp, register=False)
+    joined = apply(prim, *inputs)
+    return outputs.tree(outputs.split(joined))
+
+
+def clock():
+    """The tape's next Wengert number: every node recorded from now on has this number or more."""
+    with tape.enable_grad():
+        return identity(Tensor(np.zeros(()), requires_grad=True))._node.index + 1
+
+
+def recorded_since(roots, since, stops=()):
+    """What `roots` were computed from since Wengert number `since`: (the tensors made by the
+    nodes recorded since then, oldest first; the tensors those nodes read that are older, or
+    leaves). `stops` are neither followed nor listed."""
+    seen = {id(s) for s in stops}
+    made, older, stack = [], [], list(roots)
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        node = t._node
+        if node is None or node.index < since or node.inputs is None:
+            older.append(t)
+            continue
+        made.append(t)
+        stack.extend(node.inputs)
+    made.sort(key=lambda t: t._node.index)
+    return made, older
+
+
+def closed_over(roots, since, stops=()):
+    """The tensors requiring a gradient that a function which ran since `since` used without
+    receiving them as `stops`: its closure, as far as differentiation is concerned."""
+    return [t for t in recorded_since(roots, since, stops)[1] if t._requires_grad]
+
+
+def stand_in(x, outer, differentiate):
+    """Input x for a rule run again inside a backward pass: connected to x (``identity``) when
+    that backward pass is itself recorded (`outer`: a higher derivative will differentiate the
+    rule's result), else a fresh tensor on x's values (a dual keeps its tangent) that requires a
+    gradient if we `differentiate` with respect to it."""
+    if outer and x._requires_grad:
+        return identity(x)
+    fresh = x.detach()
+    fresh._requires_grad = differentiate and x.dtype in FLOATS
+    return fresh
