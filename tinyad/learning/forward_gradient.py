@@ -85,8 +85,9 @@ class ForwardGradient(LearningRule):
                                  like, draw_flat=self.draw_flat)
 
     def directional_derivative(self, model, loss_fn, x, y, tangents=None):
-        """(loss, ∇f·v): the weight-perturbed rule's dual-number pass alone, along `tangents` (one
-        per parameter) or along v drawn as ``update_direction`` draws it (per layer when so set)."""
+        """(loss, ∇f·v): the weight-perturbed rule's dual-number pass alone, along `tangents`
+        (one per parameter) or along v drawn as ``update_direction`` draws it (per layer when so
+        set)."""
         blocks = self._blocks(model)
         return self._pass(blocks, loss_fn, x, y, self._tangents_of(blocks, tangents))
 
