@@ -91,7 +91,7 @@ def test_fast_tangents_distributions():
 def test_primitive_times_counts_and_restores():
     """``--profile``'s per-primitive timer sees each primitive call and puts the table back."""
     import tinyad as ad
-    from tinyad.benchmarks import primitive_times
+    from tinyad.commands.timing import primitive_times
     from tinyad.primitive import PRIMITIVES
     before = {name: prim.impl for name, prim in PRIMITIVES.items()}
     a = ad.tensor(np.ones((3, 4)))
