@@ -27,6 +27,7 @@ from ..learning.training import accuracy, fit, step_memory
 from ..nn import functional as F
 from . import machine
 from .checks import UsageError, at_least, finite_positive, require_plots, writable_folder
+from .compare_plots import plot_compare
 from .results import markdown_table, write
 
 METHODS = {      # name: (the rule from (seed, tangents per step), learning rate, decay per epoch)
@@ -98,7 +99,6 @@ def run(args):
             f"test examples, {args.threads} thread(s).\n\n{table}\n\n{LEGEND}")
     write(out, "results", payload, text, "tinyad compare")
     if plt is not None:
-        from .compare_plots import plot_compare
         for path in plot_compare(plt, results, out):
             print(f"wrote {path}")
     return 0
@@ -111,13 +111,13 @@ def train_method(name, lr, initial, sizes, train, test, args):
     model = nn.MLP(sizes, activation=args.activation)
     model.load_state_dict(initial)
     opt = optim.Adam(model.parameters(), lr=lr)
+    loader = DataLoader(*train, batch_size=args.batch_size, shuffle=True, seed=args.seed)
+    print(f"[{name:>11}] training: lr {lr:g}, {len(loader)} steps per epoch", flush=True)
 
     def progress(r):
         print(f"[{name:>11}] epoch {r['epoch']}/{args.epochs}  train loss {r['train_loss']:.4f}  "
               f"test acc {r['test_acc']:6.2%}  {r['ms_per_step']:.2f} ms/step", flush=True)
-    run = fit(rule, model, opt, DataLoader(*train, batch_size=args.batch_size, shuffle=True,
-                                           seed=args.seed),
-              args.epochs, schedule=optim.ExponentialLR(opt, gamma=decay),
+    run = fit(rule, model, opt, loader, args.epochs, schedule=optim.ExponentialLR(opt, gamma=decay),
               evaluate=lambda m: {"test_acc": accuracy(m, *test)}, on_epoch=progress)
     last, steps, seconds = run["history"][-1], len(run["losses"]), run["seconds"][-1]
     xb, yb = train[0][:256], train[1][:256]
