@@ -21,8 +21,8 @@ SMALL = ["--epochs", "1", "--train-size", "64", "--test-size", "32", "--hidden",
 
 def tinyad(*args, cwd, env=None, timeout=120):
     assert TINYAD, "the tinyad console script is not installed (pip install -e .)"
-    return subprocess.run([TINYAD, *args], capture_output=True, text=True, cwd=cwd, timeout=timeout,
-                          env={**os.environ, "MPLBACKEND": "Agg", **(env or {})})
+    return subprocess.run([TINYAD, *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=timeout, env={**os.environ, "MPLBACKEND": "Agg", **(env or {})})
 
 
 def refused(*args, cwd, env=None):
@@ -109,7 +109,8 @@ def test_dataset_problems_are_one_line(tmp_path, case, reason):
     (["--threads", "0"], "--threads must be >= 1, got 0"),
 ])
 def test_bad_compare_arguments_are_one_line(tmp_path, args, reason):
-    argv = [a for a in SMALL if a not in ("--train-size", "64")] if "--train-size" in args else SMALL
+    argv = SMALL if "--train-size" not in args else [a for a in SMALL
+                                                     if a not in ("--train-size", "64")]
     line = refused("compare", *argv, "--no-plots", *args, "--out", str(tmp_path / "out"),
                    cwd=tmp_path)
     assert reason in line
@@ -125,9 +126,7 @@ def test_bad_compare_arguments_are_one_line(tmp_path, args, reason):
 def test_bad_bench_arguments_are_one_line(tmp_path, args, reason):
     (tmp_path / "file").write_text("x")
     args = [a.format(tmp=tmp_path) for a in args]
-    done = tinyad("bench", "--quick", "--model", "logreg", *args, cwd=tmp_path)
-    assert done.returncode == 2 and reason in done.stderr
-    assert len(done.stderr.strip().splitlines()) == 1 and "R_b" not in done.stdout
+    assert reason in refused("bench", "--quick", "--model", "logreg", *args, cwd=tmp_path)
 
 
 def test_walkthrough_refuses_an_unwritable_out(tmp_path):
