@@ -14,6 +14,7 @@ so ``opt.zero_grad(); rule.update_direction(...); opt.step()`` trains with any o
 ``training`` runs the loop itself: ``fit`` (epochs of mini-batches with any rule and optimizer),
 ``accuracy`` and ``step_memory``.
 """
+from . import training
 from .alignment import alignment, cosine, direction
 from .backprop import Backprop, ManualBackprop
 from .feedback import DFA, FeedbackAlignment
