@@ -40,7 +40,9 @@ def main(argv=None):
         parser.print_help()
         return 2
     try:
-        return importlib.import_module(COMMANDS[args.command][0]).run(args) or 0
+        code = importlib.import_module(COMMANDS[args.command][0]).run(args) or 0
+        sys.stdout.flush()                     # a closed pipe shows here, not at exit
+        return code
     except UsageError as e:
         sys.stderr.write(f"tinyad {args.command}: error: {e}\n")
         raise SystemExit(2) from None

@@ -34,11 +34,11 @@ def load_batch(batch, data=None):
         x, y = load_mnist(root=data, train=False, download=False)
         source = f"MNIST test set (first {batch} images)"
     except (DatasetNotFoundError, ValueError) as e:
+        reason = str(e).splitlines()[0]
         if data:
-            reason = str(e).splitlines()[0]
             raise UsageError(f"--data {data}: no readable MNIST test files there ({reason})")
         x, y = load_default(train=False)
-        source = f"embedded default digits (first {batch}); no MNIST files found"
+        source = f"embedded default digits (first {batch}); MNIST: {reason}"
     if batch > len(x):
         x, y = np.resize(x, (batch, x.shape[1])), np.resize(y, batch)
     return np.ascontiguousarray(x[:batch], np.float32), y[:batch].astype(np.int64), source
