@@ -15,9 +15,11 @@ import time
 import numpy as np
 
 import tinyad as ad
-from common import arguments, markdown_table, write
 from tinyad import kernels, nn, optim
+from tinyad.commands.results import markdown_table, write
 from tinyad.nn import functional as F
+
+from common import arguments
 
 SETTINGS = ("numpy", "numba", "auto")
 
@@ -93,10 +95,9 @@ def main(argv=None):
     rows.append(_row("MLP 784-1024-1024-10 ReLU, Adam step", "64x784", "step", t))
     table = markdown_table(rows, ["op", "shape", "case", "numpy_us", "numba_us", "auto_us",
                                   "numba_speedup", "auto_speedup"])
-    write("engine_kernels", {"repeat": repeat, "rows": rows}, table,
+    write(args.out, "engine_kernels", {"repeat": repeat, "rows": rows}, table,
           "The engine's activations with the kernel switch on 'numpy', 'numba' and 'auto' "
-          "(microseconds, float32; speedup = numpy time / that setting's time)",
-          out_dir=args.out)
+          "(microseconds, float32; speedup = numpy time / that setting's time)")
     return rows
 
 

@@ -7,63 +7,38 @@ Numba matmul against NumPy's BLAS in GFLOP/s (256, 512, 1024), and the kernels i
 cuBLAS (``cupy @``) at 1024-8192 in GFLOP/s and % of cuBLAS, and the activation kernels' memory
 throughput (GB/s: bytes read + written per second) against a device-to-device copy.
 
-Writes bench/results/kernels_cpu.{json,md} (and kernels_gpu.{json,md}) with the machine: CPU
-count, versions, OPENBLAS_* and NUMBA_NUM_THREADS, and the load average, since a busy core slows
-parallel kernels a lot. Usage::
+Writes kernels_cpu.{json,md} (and kernels_gpu.{json,md}) to --out (default runs/bench) with the
+machine: CPU count, versions, OPENBLAS_* and NUMBA_NUM_THREADS, Numba's threads, and the load
+average before and after, since a busy core slows parallel kernels a lot. Usage::
 
-    python bench/bench_kernels.py            # full run, about a minute on 2 cores
-    python bench/bench_kernels.py --quick    # seconds: one size, few repetitions, writes nothing
+    python bench/bench_kernels.py [--out DIR]   # full run, about a minute on 2 cores
+    python bench/bench_kernels.py --quick       # seconds: one size, few repetitions, writes nothing
 """
-import argparse
 import importlib
-import json
-import os
-import platform
 import statistics
-import time
-from pathlib import Path
 
 import numpy as np
 
 import tinyad.kernels as K
+from tinyad.commands.machine import loadavg
+from tinyad.commands.results import write
+from tinyad.commands.timing import interleaved
 from tinyad.kernels import cpu_matmul, reference
 from tinyad.kernels.select import NUMBA_MODULE
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from common import arguments
 
 
 def median_seconds(*fns, reps, warmup=3):
-    """Median seconds per call of each function, calls interleaved so that a noisy moment
-    (another process on a 2-core machine) hits all of them alike."""
-    for fn in fns:
-        for _ in range(warmup):
-            fn()
-    times = [[] for _ in fns]
-    for _ in range(reps):
-        for fn, ts in zip(fns, times):
-            t = time.perf_counter()
-            fn()
-            ts.append(time.perf_counter() - t)
-    return [statistics.median(ts) for ts in times]
+    """Median seconds per call of each function, calls interleaved (``timing.interleaved``, one
+    call per sample) so that a noisy moment (another process on a 2-core machine) hits all of
+    them alike."""
+    wall, _ = interleaved(dict(enumerate(fns)), reps, warmup, min_sample=0)
+    return [statistics.median(wall[i]) for i in range(len(fns))]
 
 
 def reps_for(seconds_per_call, budget, lo=5, hi=200):
     return int(min(hi, max(lo, budget / max(seconds_per_call, 1e-7))))
-
-
-def machine():
-    import numba
-    return {
-        "platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(), "python": platform.python_version(),
-        "numpy": np.__version__, "numba": numba.__version__,
-        "numba_threads": numba.config.NUMBA_NUM_THREADS,
-        "numba_threading_layer": numba.config.THREADING_LAYER,
-        "env": {k: v for k, v in sorted(os.environ.items())
-                if k.startswith(("OPENBLAS_", "NUMBA_NUM_THREADS", "OMP_NUM_THREADS",
-                                 "TINYAD_KERNELS", "CUPY_TF32"))},
-        "loadavg_before": list(os.getloadavg()),
-    }
 
 
 def cpu_cases(shape, activations=True):
@@ -157,8 +132,7 @@ def bench_step(quick):
 
 
 def cpu_markdown(res):
-    lines = ["# tinyad.kernels on the CPU (float32)", "", _machine_md(res["machine"]), "",
-             "## Fused Numba kernels vs NumPy references (median ms per call)", "",
+    lines = [_load(res), "", "## Fused Numba kernels vs NumPy references (median ms per call)", "",
              "| kernel | activation | shape | NumPy ms | Numba ms | speed-up | auto runs |",
              "|---|---|---|---:|---:|---:|---|"]
     for r in res["kernels"]:
@@ -181,13 +155,9 @@ def cpu_markdown(res):
     return "\n".join(lines)
 
 
-def _machine_md(m):
-    env = ", ".join(f"{k}={v}" for k, v in m["env"].items()) or "none"
-    return (f"Machine: {m['platform']}, {m['processor']}, {m['cpu_count']} CPUs; Python "
-            f"{m['python']}, NumPy {m['numpy']}, Numba {m['numba']} ({m['numba_threads']} "
-            f"threads); env: {env}; load average before/after: "
-            f"{m['loadavg_before'][0]:.2f} / {m['loadavg_after'][0]:.2f}."
-            + (f" Device: {m['device']}." if "device" in m else ""))
+def _load(res):
+    return (f"Load average before/after: {res['loadavg_before']} / {res['loadavg_after']}."
+            + (f" Device: {res['device']}." if "device" in res else ""))
 
 
 def gpu_available():
@@ -244,8 +214,7 @@ def bench_gpu(quick):
 
 
 def gpu_markdown(res):
-    lines = ["# tinyad.kernels on the GPU (float32)", "", _machine_md(res["machine"]), "",
-             "## Numba CUDA tiled matmul vs cuBLAS (GFLOP/s)", "",
+    lines = [_load(res), "", "## Numba CUDA tiled matmul vs cuBLAS (GFLOP/s)", "",
              "| n | cuBLAS | Numba CUDA | % of cuBLAS |", "|---:|---:|---:|---:|"]
     lines += [f"| {r['n']} | {r['cublas_gflops']:.0f} | {r['numba_gflops']:.0f} | "
               f"{r['percent_of_cublas']:.1f}% |" for r in res["matmul"]]
@@ -256,32 +225,25 @@ def gpu_markdown(res):
     return "\n".join(lines + [""])
 
 
-def write(name, res, markdown):
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{name}.json").write_text(json.dumps(res, indent=1) + "\n")
-    (RESULTS / f"{name}.md").write_text(markdown(res))
-    print(f"wrote {RESULTS / name}.json and .md")
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="a seconds-long smoke run that prints but writes no results")
-    args = parser.parse_args()
-    res = {"machine": machine(), "quick": args.quick}
+def main(argv=None):
+    parser = arguments(__doc__, quick="a seconds-long smoke run that prints but writes no results")
+    args = parser.parse_args(argv)
+    res = {"quick": args.quick, "loadavg_before": loadavg()}
     res.update(bench_cpu(args.quick))
-    res["machine"]["loadavg_after"] = list(os.getloadavg())
+    res["loadavg_after"] = loadavg()
     if not args.quick:
-        write("kernels_cpu", res, cpu_markdown)
+        write(args.out, "kernels_cpu", res, cpu_markdown(res),
+              "tinyad.kernels on the CPU (float32)")
     if not gpu_available():
         print("no GPU: skipped")
         return
-    gpu = {"machine": machine(), "quick": args.quick}
-    gpu_res, gpu["machine"]["device"] = bench_gpu(args.quick)
+    gpu = {"quick": args.quick, "loadavg_before": loadavg()}
+    gpu_res, gpu["device"] = bench_gpu(args.quick)
     gpu.update(gpu_res)
-    gpu["machine"]["loadavg_after"] = list(os.getloadavg())
+    gpu["loadavg_after"] = loadavg()
     if not args.quick:
-        write("kernels_gpu", gpu, gpu_markdown)
+        write(args.out, "kernels_gpu", gpu, gpu_markdown(gpu),
+              "tinyad.kernels on the GPU (float32)")
 
 
 if __name__ == "__main__":

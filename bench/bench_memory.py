@@ -34,10 +34,12 @@ import tracemalloc
 import numpy as np
 
 import tinyad as ad
-from tinyad import benchmarks
+from tinyad.commands.machine import blas_threads, loadavg, set_blas_threads
+from tinyad.commands.results import markdown_table, write
+from tinyad.commands.timing import interleaved
 from tinyad.nn import functional as F
 
-from common import arguments, markdown_table, write
+from common import arguments
 
 METHODS = ("backprop", "checkpoint √L", "checkpoint 1", "forward gradient")
 
@@ -149,7 +151,7 @@ def measure(depth, width, batch, repeat, warmup):
     y = rng.integers(0, 10, batch)
     cases = steps(params, x, y)
     reference = cases["backprop"]()
-    wall, cpu = benchmarks.interleaved(cases, repeat, warmup)
+    wall, cpu = interleaved(cases, repeat, warmup)
     n_params = sum(p.size for layer in params for p in layer)
     rows = []
     for name, step in cases.items():
@@ -188,19 +190,18 @@ def main(argv=None):
                         help="OpenBLAS threads for this run (default: leave as is)")
     args = parser.parse_args(argv)
     if args.blas_threads:
-        benchmarks.set_blas_threads(args.blas_threads)
+        set_blas_threads(args.blas_threads)
     width, batch, depths = (64, 64, (2, 4)) if args.quick else (1024, 1024, (8, 16))
     repeat = args.repeat or (2 if args.quick else 5)
-    load_before = benchmarks._loadavg()
+    load_before = loadavg()
     rows = [r for depth in depths for r in measure(depth, width, batch, repeat,
                                                    warmup=1 if args.quick else 2)]
     result = {"rows": rows, "repeat": repeat, "quick": args.quick,
-              "blas_threads": benchmarks.blas_threads(), "loadavg_before": load_before,
-              "loadavg_after": benchmarks._loadavg()}
+              "blas_threads": blas_threads(), "loadavg_before": load_before,
+              "loadavg_after": loadavg()}
     title = (f"One training step of a deep MLP (width {width}, batch {batch}, float32): "
              "backprop, checkpointed backprop, forward gradients")
-    args.out.mkdir(parents=True, exist_ok=True)
-    write("memory", result, table(rows), title, args.out)
+    write(args.out, "memory", result, table(rows), title)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,9 @@ tape plus the backward pass, and with dual numbers (forward mode).
 import numpy as np
 
 import tinyad as ad
-from common import arguments, markdown_table, median_time, write
+from tinyad.commands.results import markdown_table, write
+
+from common import arguments, median_time
 
 OPS_PER_LINK = 3      # mul, add, tanh
 
@@ -62,9 +64,8 @@ def main(argv=None):
     links, repeat = (20, 5) if args.quick else (200, 30)
     rows = measure(links, repeat)
     table = markdown_table(rows, ["case", "us_per_op", "x_numpy"])
-    write("overhead", {"links": links, "ops": links * OPS_PER_LINK, "rows": rows}, table,
-          f"Per-op overhead, chain of {links * OPS_PER_LINK} ops on 10x10 float32",
-          out_dir=args.out)
+    write(args.out, "overhead", {"links": links, "ops": links * OPS_PER_LINK, "rows": rows},
+          table, f"Per-op overhead, chain of {links * OPS_PER_LINK} ops on 10x10 float32")
     return rows
 
 

@@ -10,9 +10,9 @@ Rules (each one step, ``model.zero_grad(); rule.backward(model, loss, x, y)``):
     bp        ad.learning.Backprop(): the tape keeps every intermediate for the backward pass
     fg        ad.learning.ForwardGradient(): one dual-number pass under no_grad (nothing taped),
               v drawn for all parameters first, then p.grad = (∇f·v) v
-    fg-lean   the same estimate, layer by layer: each layer's v is drawn (Numba, from a key of
-              its own) when the pass reaches it and drawn again for the update, so no
-              parameter-sized tangent is ever held (a memory-lean variant; this file only)
+    fg-lean   ad.learning.ForwardGradient(per_layer=True): the same estimate, layer by layer:
+              each layer's v is drawn (from a key of its own) when the pass reaches it and drawn
+              again for the update, so no parameter-sized tangent is held through the pass
     dfa       ad.learning.DFA(): a forward pass keeping each layer's input and pre-activation,
               then one random projection of the output error per layer
 
@@ -22,7 +22,10 @@ tangents, one number per parameter), and the peak of the forward pass alone (for
 each rule keeps per layer. Time: medians of repetitions interleaved across rules, wall clock and
 process CPU time, without tracemalloc.
 
-    python bench/bench_scaling.py [--blas-threads 1] [--quick] [--out DIR]
+The forward pass alone is measured through the rules too: ``ForwardGradient.
+directional_derivative`` (the dual-number pass without the update) for fg and fg-lean.
+
+    python bench/bench_scaling.py [--threads 1] [--quick] [--out DIR]
 """
 import gc
 import statistics
@@ -31,11 +34,16 @@ import tracemalloc
 import numpy as np
 
 import tinyad as ad
-from tinyad import benchmarks, nn
-from tinyad.learning import DFA, Backprop, ForwardGradient, tangents
+from tinyad import nn
+from tinyad.commands import machine
+from tinyad.commands.bench_cases import load_batch
+from tinyad.commands.plotting import pyplot
+from tinyad.commands.results import markdown_table, write
+from tinyad.commands.timing import interleaved
+from tinyad.learning import DFA, Backprop, ForwardGradient, network
 from tinyad.nn import functional as F
 
-from common import arguments, markdown_table, write
+from common import arguments, script
 
 RULES = ("bp", "fg", "fg-lean", "dfa")
 
@@ -43,64 +51,15 @@ RULES = ("bp", "fg", "fg-lean", "dfa")
 def make_rule(name, seed=0):
     if name == "bp":
         return Backprop()
-    if name == "fg":
-        return ForwardGradient(seed=seed)
-    if name == "fg-lean":
-        return LeanForwardGradient(seed=seed)
+    if name in ("fg", "fg-lean"):
+        return ForwardGradient(seed=seed, per_layer=name == "fg-lean")
     return DFA(seed=seed)
-
-
-class LeanForwardGradient:
-    """ForwardGradient(perturb='weights') for a Sequential MLP with O(one layer) tangent memory.
-
-    Layer i's tangent comes from ``tangents.draw`` with fast_tangents' generator with the generator
-    ``default_rng([seed, step, i])``: drawn when the forward pass reaches the layer, dropped after
-    it, drawn again (identically) once ∇f·v is known, and scaled in place into the gradient."""
-
-    def __init__(self, seed=0):
-        from tinyad.learning import fast_tangents
-        self.fast, self.seed, self.step = fast_tangents, seed, 0
-
-    def _tangents(self, i, layer):
-        rng = np.random.default_rng([self.seed, self.step, i])
-        params = [layer.weight] + ([layer.bias] if layer.bias is not None else [])
-        return params, tangents.draw([p.shape for p in params], "normal", rng, params[0].data,
-                                     draw_flat=self.fast.draw_flat)
-
-    def forward(self, model, loss_fn, x, y):
-        """(loss, ∇f·v): the dual-number pass, one layer's tangent at a time."""
-        from tinyad.dual import dual_level, unpack
-        from tinyad.dual_constructor import dual
-        linears = [m for m in model.layers if isinstance(m, nn.Linear)]
-        with ad.no_grad(), dual_level() as level:
-            h = x
-            for m in model.layers:
-                if isinstance(m, nn.Linear):
-                    params, vs = self._tangents(linears.index(m), m)
-                    w, b = (dual(p.detach(), ad.Tensor(v)) for p, v in zip(params, vs))
-                    h = F.linear(h, w, b)
-                    del params, vs, w, b
-                else:
-                    h = m(h)
-            return unpack(loss_fn(h, y), level)
-
-    def backward(self, model, loss_fn, x, y):
-        loss, d = self.forward(model, loss_fn, x, y)
-        linears = [m for m in model.layers if isinstance(m, nn.Linear)]
-        scale = float(d.item())
-        for i, layer in enumerate(linears):
-            params, vs = self._tangents(i, layer)
-            for p, v in zip(params, vs):
-                v *= scale
-                p.grad = ad.Tensor(v) if p.grad is None else p.grad + ad.Tensor(v)
-        self.step += 1
-        return float(loss.item())
 
 
 def step_fn(rule, model, x, y):
     def step():
         model.zero_grad()
-        return rule.backward(model, F.cross_entropy, x, y)
+        return rule.update_direction(model, F.cross_entropy, x, y)
     return step
 
 
@@ -118,7 +77,7 @@ def peak_memory(rule, model, x, y, steps=2):
             gc.collect(1)
             start = tracemalloc.get_traced_memory()[0]
             tracemalloc.reset_peak()
-            rule.backward(model, F.cross_entropy, x, y)
+            rule.update_direction(model, F.cross_entropy, x, y)
             peaks.append(tracemalloc.get_traced_memory()[1] - start)
     finally:
         tracemalloc.stop()
@@ -129,30 +88,22 @@ def peak_memory(rule, model, x, y, steps=2):
 def forward_memory(name, model, x, y):
     """Peak bytes of the forward pass alone, above the weights (and, for fg, the tangents, drawn
     before): what each rule keeps per layer. bp: the taped forward pass (its nodes hold the
-    activations the backward pass reads); fg: the dual-number pass under no_grad; fg-lean: the
-    same with each layer's tangent drawn on the way; dfa: the hand-written forward pass that keeps
-    each layer's input and pre-activation for the update."""
-    from tinyad.dual import dual_level, unpack
-    from tinyad.dual_constructor import dual
-    from tinyad.learning import network, tangents
-    params = list(model.named_parameters())
-    vs = tangents.draw([p.shape for _, p in params], "normal", np.random.default_rng(0),
-                       params[0][1].data) if name == "fg" else None
+    activations the backward pass reads); fg: the rule's dual-number pass under no_grad
+    (``directional_derivative``); fg-lean: the same with each layer's tangent drawn on the way;
+    dfa: the hand-written forward pass that keeps each layer's input and pre-activation."""
+    rule = make_rule(name)
+    params = list(model.parameters())
+    vs = rule.draw([p.shape for p in params], params[0].data) if name == "fg" else None
     gc.collect(1)
     tracemalloc.start()
     try:
         start = tracemalloc.get_traced_memory()[0]
         if name == "bp":
             keep = F.cross_entropy(model(x), y)                 # the tape: kept until measured
-        elif name == "fg":
-            with ad.no_grad(), dual_level() as level:
-                duals = {n: dual(p.detach(), ad.Tensor(v)) for (n, p), v in zip(params, vs)}
-                keep = unpack(F.cross_entropy(nn.functional_call(model, duals, x), y), level)
-        elif name == "fg-lean":
-            keep = LeanForwardGradient().forward(model, F.cross_entropy, x, y)
+        elif name in ("fg", "fg-lean"):
+            keep = rule.directional_derivative(model, F.cross_entropy, x, y, tangents=vs)
         else:
-            layers = network.layers_of(model, "dfa")
-            keep = network.forward(layers, x.data)
+            keep = network.forward(network.layers_of(model, "dfa"), x.data)
         peak = tracemalloc.get_traced_memory()[1] - start
     finally:
         tracemalloc.stop()
@@ -167,8 +118,8 @@ def measure_config(sizes, batch, x, y, repeat, warmup, rules=RULES):
     xb = ad.tensor(np.resize(x, (batch, x.shape[1])))
     yb = np.resize(y, batch)
     rule_objs = {name: make_rule(name) for name in rules}
-    wall, cpu = benchmarks.interleaved({name: step_fn(r, model, xb, yb)
-                                        for name, r in rule_objs.items()}, repeat, warmup)
+    wall, cpu = interleaved({name: step_fn(r, model, xb, yb) for name, r in rule_objs.items()},
+                            repeat, warmup)
     n_params = sum(p.size for p in model.parameters())
     rows = []
     for name, rule in rule_objs.items():
@@ -185,7 +136,7 @@ def measure_config(sizes, batch, x, y, repeat, warmup, rules=RULES):
 
 
 def run(quick, repeat, warmup):
-    x, y, source = benchmarks.load_batch(1024)
+    x, y, source = load_batch(1024)
     depths = (2, 3) if quick else (2, 4, 8, 16, 32)
     widths = (32, 64) if quick else (64, 128, 256, 512, 1024, 2048, 4096)
     batches = (64,) if quick else (64, 1024)
@@ -216,8 +167,10 @@ def slopes(rows, key):
 
 
 def plot(result, out_dir):
-    plt = benchmarks_pyplot()
-    if plt is None:
+    try:
+        plt = pyplot()
+    except ImportError as e:
+        print(f"{e}: no plots")
         return []
     paths = []
     colors = {"bp": "C0", "fg": "C1", "fg-lean": "C2", "dfa": "C3"}
@@ -232,7 +185,7 @@ def plot(result, out_dir):
             axes[0].plot(d, [r["ms"] for r in rows], **kw)
             axes[1].plot(d, [r["peak_MiB"] for r in rows], **kw)
             axes[2].plot(d, [r["forward_MiB"] for r in rows], **kw)
-    paths.append(_finish(fig, axes, "hidden layers of 256", out_dir / "scaling_depth.png"))
+    paths.append(_finish(plt, fig, axes, "hidden layers of 256", out_dir / "scaling_depth.png"))
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
     for hidden, style in ((1, "-"), (2, "--")):
@@ -245,7 +198,8 @@ def plot(result, out_dir):
                       label=f"{rule}, {hidden} hidden layer{'s' if hidden > 1 else ''}")
             axes[0].plot(w, [r["ms"] for r in rows], **kw)
             axes[1].plot(w, [r["peak_MiB"] for r in rows], **kw)
-    paths.append(_finish(fig, axes, "hidden width (batch 64)", out_dir / "scaling_width.png"))
+    paths.append(_finish(plt, fig, axes, "hidden width (batch 64)",
+                         out_dir / "scaling_width.png"))
     return paths
 
 
@@ -253,9 +207,8 @@ PANELS = (("step time", "ms (median)"), ("peak memory during a step", "MiB"),
           ("forward pass alone: peak above weights and tangents", "MiB"))
 
 
-def _finish(fig, axes, xlabel, path):
+def _finish(plt, fig, axes, xlabel, path):
     """Log-log panels titled from PANELS, the legend on the first; save to `path` and close."""
-    import matplotlib.pyplot as plt
     for ax, (title, ylabel) in zip(axes, PANELS):
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
@@ -270,32 +223,21 @@ def _finish(fig, axes, xlabel, path):
     return path
 
 
-def benchmarks_pyplot():
-    try:
-        import matplotlib
-    except ImportError:
-        print("matplotlib is not installed: no plots")
-        return None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
-
-
 def main(argv=None):
     parser = arguments(__doc__)
     parser.add_argument("--repeat", type=int, default=None, help="timed repetitions (default 9)")
-    parser.add_argument("--blas-threads", type=int, default=None,
-                        help="OpenBLAS threads for this run (default: leave as is)")
+    parser.add_argument("--threads", "--blas-threads", dest="threads", type=int, default=None,
+                        help="OpenBLAS and Numba threads for this run (default: leave them)")
     args = parser.parse_args(argv)
-    if args.blas_threads:
-        benchmarks.set_blas_threads(args.blas_threads)
     repeat = args.repeat or (2 if args.quick else 9)
-    load_before = benchmarks._loadavg()
-    result = run(args.quick, repeat, warmup=1 if args.quick else 2)
+    load_before = machine.loadavg()
+    with machine.threads(args.threads) as threads:
+        result = run(args.quick, repeat, warmup=1 if args.quick else 2)
+        result["machine"] = machine.record()
     out_dir = args.out
     out_dir.mkdir(parents=True, exist_ok=True)
-    result.update(repeat=repeat, quick=args.quick, blas_threads=benchmarks.blas_threads(),
-                  loadavg_before=load_before, loadavg_after=benchmarks._loadavg(),
+    result.update(repeat=repeat, quick=args.quick, blas_threads=threads["blas"], threads=threads,
+                  loadavg_before=load_before, loadavg_after=machine.loadavg(),
                   mib_per_layer=slopes(result["depth"], "peak_MiB"),
                   forward_mib_per_layer=slopes(result["depth"], "forward_MiB"),
                   ms_per_layer=slopes(result["depth"], "ms"))
@@ -316,13 +258,12 @@ def main(argv=None):
              f"the step writes, the same for every rule) and, for fg, tangents_MiB (v: one number "
              f"per parameter, held for the whole step); forward_MiB: peak of the forward pass "
              f"alone (for bp the taped forward, whose nodes keep the activations), above the "
-             f"weights and fg's tangents. BLAS threads: {result['blas_threads']}; load average before/after: "
-             f"{load_before} / {result['loadavg_after']}. Plots: "
+             f"weights and fg's tangents. BLAS threads: {result['blas_threads']}; load average "
+             f"before/after: {load_before} / {result['loadavg_after']}. Plots: "
              + ", ".join(p.name for p in plots) + ".")
-    write("scaling", result, table, "Step time and peak memory against depth and width",
-          out_dir=out_dir)
+    write(out_dir, "scaling", result, table, "Step time and peak memory against depth and width")
     return result
 
 
 if __name__ == "__main__":
-    main()
+    script(main)

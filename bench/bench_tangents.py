@@ -18,10 +18,12 @@ import statistics
 
 import numpy as np
 
-from tinyad import benchmarks
+from tinyad.commands.machine import loadavg
+from tinyad.commands.results import markdown_table, write
+from tinyad.commands.timing import interleaved
 from tinyad.learning import tangents
 
-from common import arguments, markdown_table, write
+from common import arguments
 
 SIZES = (10_000, 100_000, 1_000_000, 10_000_000)
 
@@ -46,7 +48,7 @@ def measure(sizes, repeat):
     for distribution in ("normal", "rademacher"):
         for n in sizes:
             reps = max(3, repeat if n <= 1_000_000 else repeat // 3)
-            wall, cpu = benchmarks.interleaved(generators(n, distribution), reps, warmup=2,
+            wall, cpu = interleaved(generators(n, distribution), reps, warmup=2,
                                                min_sample=5e-3)
             base = statistics.median(cpu["naive"])
             for name in cpu:
@@ -77,7 +79,7 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args(argv)
     sizes = SIZES[:2] if args.quick else SIZES
-    load = benchmarks._loadavg()
+    load = loadavg()
     rows = measure(sizes, 3 if args.quick else args.repeat)
     gens = list(dict.fromkeys(r["generator"] for r in rows))
     cols = ["distribution", "n"] + gens + [f"{g} speed-up" for g in gens if g != "naive"]
@@ -85,10 +87,10 @@ def main(argv=None):
              + markdown_table(pivot(rows), cols)
              + "\n\nNanoseconds per parameter (median process CPU time; float32 output); "
              "speed-up = naive time / generator time. Load average before/after: "
-             f"{load} / {benchmarks._loadavg()}.")
-    write("tangents", {"rows": rows, "sizes": list(sizes), "quick": args.quick,
-                       "loadavg": [load, benchmarks._loadavg()]},
-          table, "Tangent sampling cost per parameter", out_dir=args.out)
+             f"{load} / {loadavg()}.")
+    write(args.out, "tangents", {"rows": rows, "sizes": list(sizes), "quick": args.quick,
+                                 "loadavg": [load, loadavg()]},
+          table, "Tangent sampling cost per parameter")
     return rows
 
 

@@ -20,8 +20,10 @@ import time
 import numpy as np
 
 import tinyad as ad
+from tinyad.commands.plotting import pyplot
+from tinyad.commands.results import markdown_table, write
 
-from common import arguments, markdown_table, write
+from common import arguments
 
 
 def beale(p):
@@ -65,12 +67,10 @@ def descend(f, start, lr, iters, forward_gradient, seed=0):
 
 def plot(name, f, result, window, minimum, out_dir):
     try:
-        import matplotlib
-    except ImportError:
-        print("matplotlib is not installed: no plots")
+        plt = pyplot()
+    except ImportError as e:
+        print(f"{e}: no plots")
         return None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from matplotlib.colors import LogNorm
     x0, x1, y0, y1 = window
     xs, ys = np.meshgrid(np.linspace(x0, x1, 300), np.linspace(y0, y1, 300))
@@ -144,8 +144,8 @@ def main(argv=None):
              + markdown_table(rows, cols) + "\n\nPlots: "
              + ", ".join(p.name for p in plots if p is not None) + ".")
     payload["rows"] = rows
-    write("trajectories", payload, table, "Gradient descent: true gradient vs forward gradient",
-          out_dir=out_dir)
+    write(out_dir, "trajectories", payload, table,
+          "Gradient descent: true gradient vs forward gradient")
     return rows
 
 

@@ -1,27 +1,32 @@
-"""Shared benchmark plumbing: timing by medians, and the machine record and JSON + markdown
-output of tinyad/benchmarks.py (installed with the package, so ``tinyad bench`` has them too).
+"""What the bench/ scripts share: their command line, timing by medians, and a clean exit.
 
-Every result file records where it was measured (CPU, cores, thread settings, library versions)
+The machine record, the results writer and the interleaved timing are tinyad's own
+(``tinyad.commands.machine``, ``.results``, ``.timing``: the modules ``tinyad bench`` uses), so
+every result file records where it was measured (CPU, cores, thread settings, library versions),
 because a ratio means nothing without its machine.
+
+Results go to ``runs/bench`` unless ``--out`` says otherwise: the committed results in
+bench/results are replaced only when asked (``--out bench/results``).
 """
 import argparse
 import statistics
+import sys
 import time
 from pathlib import Path
 
-from tinyad import benchmarks
-from tinyad.benchmarks import machine, markdown_table  # noqa: F401  (part of this namespace)
+from tinyad.commands.checks import UsageError
 
-RESULTS = Path(__file__).resolve().parent / "results"
+DEFAULT_OUT = Path("runs/bench")
 
 
 def arguments(doc, quick="a seconds-long smoke run"):
     """A script's command line with the options every benchmark has: ``--quick`` and ``--out``
-    (a Path, default bench/results). The description is the first line of `doc`."""
+    (a Path, default runs/bench). The description is the first line of `doc`."""
     p = argparse.ArgumentParser(description=doc.splitlines()[0])
     p.add_argument("--quick", action="store_true", help=quick)
-    p.add_argument("--out", type=Path, default=RESULTS,
-                   help="results folder (default bench/results)")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                   help=f"results folder (default {DEFAULT_OUT}; --out bench/results replaces "
+                        "the committed results)")
     return p
 
 
@@ -38,6 +43,11 @@ def median_time(fn, repeat=30, warmup=3, number=1):
     return statistics.median(samples)
 
 
-def write(name, payload, table, title, out_dir=RESULTS):
-    """Write <name>.json (payload + machine) and <name>.md (title, table, machine); print it."""
-    benchmarks.write(out_dir, name, payload, table, title)
+def script(main):
+    """Run a script's ``main()``; a UsageError (bad arguments or data) is one line on stderr and
+    exit code 2, as in the ``tinyad`` command."""
+    try:
+        main()
+    except UsageError as e:
+        sys.stderr.write(f"{Path(sys.argv[0]).name}: error: {e}\n")
+        raise SystemExit(2) from None

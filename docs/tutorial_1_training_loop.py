@@ -133,7 +133,7 @@ def main(argv=None):
           f"one full batch -> a = {full_a:.6f}, b = {full_b:.6f}")
     assert np.allclose([acc_a, acc_b], [full_a, full_b], atol=1e-6)
 
-    from tinyad.learning.plots import pyplot
+    from tinyad.commands.plotting import pyplot
     plt = pyplot()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

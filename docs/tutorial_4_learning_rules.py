@@ -44,7 +44,7 @@ def train(rule, initial, sizes, data, steps, every):
             if step % every == 0:
                 history.append((step, angles(rule, model, *probe)))
             opt.zero_grad()
-            rule.backward(model, F.cross_entropy, ad.tensor(xb), yb)
+            rule.update_direction(model, F.cross_entropy, ad.tensor(xb), yb)
             opt.step()
             step += 1
             if step >= steps:
@@ -88,7 +88,7 @@ def main(argv=None):
     print("   (the last layer gets the true gradient in both: 0°; hidden layers start near 90°, "
           "i.e. random, and align as training goes)")
 
-    from tinyad.learning.plots import pyplot
+    from tinyad.commands.plotting import pyplot
     plt = pyplot()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,9 @@
     python examples/maml_sinusoid.py                 # full run: about 2 minutes on 2 cores
     python examples/maml_sinusoid.py --quick --out /tmp/maml
 
+Plots and maml.json go to runs/maml (``--out``); the committed run is bench/results/maml, which
+only ``--out bench/results/maml`` replaces.
+
 A *task* is a sine wave y = A sin(x - φ), A ~ U[0.1, 5], φ ~ U[0, π], seen through K = 10 points
 x ~ U[-5, 5] (the support set); K more points of the same wave (the query set) judge it. MAML
 learns an initialisation θ of a 1-40-40-1 ReLU network from which *one* gradient step on a task's
@@ -28,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 import tinyad as ad
+from tinyad.commands.plotting import pyplot
 from tinyad.ops import broadcast_to
 
 SIZES = (1, 40, 40, 1)
@@ -134,9 +138,7 @@ def evaluate(params, tasks, alpha, steps):
 
 # --- report ---------------------------------------------------------------------------------------
 def plot(results, tasks, alpha, out):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     grid = np.linspace(-5, 5, 200)
     x = ad.tensor(grid[None, :, None], dtype=tasks["xs"].dtype)
@@ -180,8 +182,8 @@ def plot(results, tasks, alpha, out):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a short run (CI): few iterations")
-    parser.add_argument("--out", type=Path, default=Path("bench/results/maml"),
-                        help="folder for the plots and maml.json")
+    parser.add_argument("--out", type=Path, default=Path("runs/maml"),
+                        help="folder for the plots and maml.json (default runs/maml)")
     parser.add_argument("--iterations", type=int, help="meta-iterations (default 20000, quick 500)")
     parser.add_argument("--meta-batch", type=int, default=25, help="tasks per meta-iteration")
     parser.add_argument("--inner-steps", type=int, default=1, help="SGD steps inside the meta-loss")

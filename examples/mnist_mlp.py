@@ -2,23 +2,35 @@
 
     python examples/mnist_mlp.py [--data FOLDER] [--epochs 2] [--batch-size 64] [--lr 1e-3]
 
-Uses the 10,000-image MNIST test split only (the one shipped with this repository's checks): the
-first 8,000 images train, the last 2,000 evaluate. The loop is PyTorch's, word for word:
+Uses the 10,000-image MNIST test split only: the first 8,000 images train, the last 2,000
+evaluate. The files are looked for as ``tinyad.data.load_mnist`` does (``--data``, then
+$TINYAD_DATA, the user cache, system folders; no download); without them the embedded default
+digits stand in (10,000 to train, 2,000 to test). The loop is PyTorch's, word for word:
 
     opt.zero_grad(); loss = loss_fn(model(xb), yb); loss.backward(); opt.step()
 """
 import argparse
 import time
-from pathlib import Path
 
 import numpy as np
 
 import tinyad as ad
 from tinyad import nn, optim
-from tinyad.data import DataLoader, load_mnist
+from tinyad.data import DataLoader, DatasetNotFoundError, load_mnist, load_splits
 from tinyad.nn import functional as F
 
-DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
+
+def load(data=None):
+    """((x_train, y_train), (x_test, y_test)): the MNIST test split cut 8,000 / 2,000, or the
+    embedded digits when no MNIST files are found (and no folder was named)."""
+    try:
+        images, labels = load_mnist(root=data, train=False, download=False)
+    except DatasetNotFoundError:
+        if data:
+            raise
+        print("MNIST files not found (set TINYAD_DATA or pass --data): the embedded digits")
+        return load_splits("default")
+    return (images[:8000], labels[:8000]), (images[-2000:], labels[-2000:])
 
 
 def accuracy(model, x, y, batch=1000):
@@ -32,23 +44,22 @@ def accuracy(model, x, y, batch=1000):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--data", default=str(DEFAULT_DATA), help="folder with the MNIST IDX files")
+    p.add_argument("--data", default=None,
+                   help="folder with the MNIST IDX files (default: the library's data search)")
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
 
-    images, labels = load_mnist(root=args.data, train=False, download=False)
-    x_train, y_train = images[:8000], labels[:8000]
-    x_test, y_test = images[-2000:], labels[-2000:]
+    (x_train, y_train), (x_test, y_test) = load(args.data)
 
     nn.init.seed(args.seed)
     model = nn.MLP([784, 128, 10])
     opt = optim.Adam(model.parameters(), lr=args.lr)
     loss_fn = F.cross_entropy
     loader = DataLoader(x_train, y_train, batch_size=args.batch_size, shuffle=True, seed=args.seed)
-    print(f"MNIST: {len(x_train)} train, {len(x_test)} test images; MLP [784, 128, 10], Adam lr "
+    print(f"data: {len(x_train)} train, {len(x_test)} test images; MLP [784, 128, 10], Adam lr "
           f"{args.lr}, batch {args.batch_size}")
 
     for epoch in range(1, args.epochs + 1):

@@ -91,7 +91,7 @@ def test_fast_tangents_distributions():
 def test_primitive_times_counts_and_restores():
     """``--profile``'s per-primitive timer sees each primitive call and puts the table back."""
     import tinyad as ad
-    from tinyad.benchmarks import primitive_times
+    from tinyad.commands.timing import primitive_times
     from tinyad.interpreter import PRIMITIVES
     before = {name: prim.impl for name, prim in PRIMITIVES.items()}
     a = ad.tensor(np.ones((3, 4)))
@@ -100,3 +100,30 @@ def test_primitive_times_counts_and_restores():
     assert times["matmul"][1] == 1 and times["exp"][1] == 1 and times["sum"][1] == 1
     assert all(secs >= 0 for secs, _ in times.values())
     assert {name: prim.impl for name, prim in PRIMITIVES.items()} == before
+
+
+def test_bench_scripts_write_to_runs_unless_asked(tmp_path):
+    """Without --out a benchmark writes runs/bench under the current folder, never over the
+    committed bench/results."""
+    committed = BENCH / "results" / "overhead.json"
+    before = committed.read_bytes()
+    proc = subprocess.run([sys.executable, str(BENCH / "bench_overhead.py"), "--quick"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (tmp_path / "runs" / "bench" / "overhead.json").is_file()
+    assert committed.read_bytes() == before
+
+
+def test_tinyad_bench_finds_mnist_by_the_library_search(tmp_path, monkeypatch):
+    from tinyad.commands.bench_cases import load_batch
+    from tinyad.data import write_idx
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("TINYAD_DATA", str(tmp_path / "nowhere"))
+    x, y, source = load_batch(8)
+    assert x.shape == (8, 784) and "embedded" in source
+    labels = np.arange(9, dtype=np.uint8)
+    write_idx(tmp_path / "t10k-images-idx3-ubyte", np.zeros((9, 28, 28), np.uint8))
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte", labels)
+    monkeypatch.setenv("TINYAD_DATA", str(tmp_path))
+    x, y, source = load_batch(8)
+    assert "MNIST test set" in source and y.tolist() == list(range(8))

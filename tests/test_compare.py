@@ -53,3 +53,45 @@ def test_bad_arguments_exit_2_with_one_line(args, message, capsys):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
+
+
+def test_load_splits_takes_the_first_training_and_the_last_test_examples(tmp_path):
+    """``tinyad.data.load_splits`` (compare's data, which was ``compare.load_dataset``)."""
+    from tinyad.data import DatasetNotFoundError, load_default, load_splits
+    (xtr, ytr), (xte, yte) = load_splits("default", train_size=100, test_size=30)
+    full_train, full_test = load_default(train=True), load_default(train=False)
+    np.testing.assert_array_equal(xtr, full_train[0][:100])
+    np.testing.assert_array_equal(yte, full_test[1][-30:])
+    rng = np.random.default_rng(0)
+    write_idx(tmp_path / "t10k-images-idx3-ubyte", rng.integers(0, 255, (50, 4, 4), np.uint8))
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte", np.arange(50, dtype=np.uint8))
+    (_, ytr), (_, yte) = load_splits(tmp_path)                       # one split: 40 / 10
+    assert ytr.tolist() == list(range(40)) and yte.tolist() == list(range(40, 50))
+    with pytest.raises(ValueError, match="45 to train and 10 to test"):
+        load_splits(tmp_path, train_size=45)
+    with pytest.raises(ValueError, match="20000 training examples asked for, the data has 10000"):
+        load_splits("default", train_size=20000)
+    with pytest.raises(ValueError, match="train_size must be a positive integer, got -5"):
+        load_splits("default", train_size=-5)
+    with pytest.raises(DatasetNotFoundError, match="did you mean 'fashion-mnist'"):
+        load_splits("fashion-mnst")
+
+
+def test_fit_runs_any_rule_and_reports_per_step_and_per_epoch(capsys):
+    from tinyad import learning, nn, optim
+    from tinyad.data import DataLoader
+    from tinyad.learning.training import accuracy, fit, step_memory
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((40, 5)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    nn.init.seed(0)
+    model = nn.MLP([5, 8, 2])
+    opt = optim.Adam(model.parameters(), lr=1e-2)
+    seen = []
+    run = fit(learning.DFA(seed=0), model, opt, DataLoader(x, y, batch_size=16), epochs=3,
+              evaluate=lambda m: {"acc": accuracy(m, x, y)}, on_epoch=seen.append)
+    assert len(run["losses"]) == len(run["seconds"]) == 9 and run["history"] == seen
+    assert [r["epoch"] for r in seen] == [1, 2, 3] and all(0 <= r["acc"] <= 1 for r in seen)
+    assert run["seconds"] == sorted(run["seconds"]) and seen[-1]["ms_per_step"] > 0
+    assert seen[0]["train_loss"] == pytest.approx(np.mean(run["losses"][:3]))
+    assert step_memory(learning.Backprop(), model, x, y) > 0

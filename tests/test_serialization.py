@@ -8,6 +8,7 @@ import tinyad as ad
 from tinyad import nn, optim
 from tinyad.data import DataLoader
 from tinyad.nn import functional as F
+from tinyad.serialization import CheckpointError
 
 
 def test_round_trip_keeps_structure_types_and_dtypes(tmp_path):
@@ -116,3 +117,146 @@ def test_resume_is_bit_identical(tmp_path):
     assert sched.get_last_lr() == straight[2].get_last_lr()
     for i, s in straight[1].state.items():
         assert all(np.array_equal(opt.state[i][k], v) for k, v in s.items())
+
+
+# ---- files that are not checkpoints, permissions, interrupted saves ---------------------------
+def _refused(path, *words):
+    with pytest.raises(CheckpointError) as info:
+        ad.load(path)
+    message = str(info.value)
+    assert str(path) in message and "allow_pickle" not in message
+    for word in words:
+        assert word in message
+    return message
+
+
+def test_load_says_what_a_file_is_and_why_it_is_not_a_checkpoint(tmp_path):
+    garbage = tmp_path / "garbage.npz"
+    garbage.write_bytes(b"hello, not a checkpoint" * 10)
+    _refused(garbage, "not a zip file", "b'hello, n'")
+    (tmp_path / "empty.npz").write_bytes(b"")
+    _refused(tmp_path / "empty.npz", "empty")
+    np.save(tmp_path / "array.npy", np.arange(3))
+    _refused(tmp_path / "array.npy", "single NumPy array (.npy)")
+    whole = tmp_path / "whole.npz"
+    ad.save({"w": np.ones(10_000)}, whole)
+    cut = tmp_path / "cut.npz"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    _refused(cut, "truncated or corrupt zip")
+    data = bytearray(whole.read_bytes())
+    data[200:260] = bytes(60)                                     # inside the array's bytes
+    (tmp_path / "flipped.npz").write_bytes(bytes(data))
+    _refused(tmp_path / "flipped.npz", "damaged")
+    np.savez(tmp_path / "objects.npz", __tree__=np.array('{"array": "x"}'),
+             x=np.array([object()], dtype=object))
+    _refused(tmp_path / "objects.npz", "object array", "never runs pickle")
+    assert issubclass(CheckpointError, ValueError)
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_a_checkpoint_gets_the_permissions_open_would_give(tmp_path, umask, mode):
+    old = os.umask(umask)
+    try:
+        ad.save({"x": 1}, tmp_path / "ckpt.npz")
+        with open(tmp_path / "plain", "w"):
+            pass
+    finally:
+        os.umask(old)
+    assert (tmp_path / "ckpt.npz").stat().st_mode & 0o777 == mode
+    assert (tmp_path / "plain").stat().st_mode & 0o777 == mode
+
+
+KILLED_MID_SAVE = """
+import sys, time
+import numpy as np
+import tinyad as ad
+real = np.lib.format.write_array
+def slow(f, array, **kw):          # write the first array, then hang: the save is mid-way
+    real(f, array, **kw)
+    print("writing", flush=True)
+    time.sleep(60)
+np.lib.format.write_array = slow
+ad.save({"w": np.ones(1_000_000), "v": np.ones(3)}, sys.argv[1])
+"""
+
+
+def test_a_save_killed_mid_write_leaves_nothing_after_the_next_save(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    path = tmp_path / "ckpt.npz"
+    ad.save({"epoch": 1}, path)
+    writer = subprocess.Popen([sys.executable, "-c", KILLED_MID_SAVE, str(path)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline().strip() == "writing"
+        leftovers = list(tmp_path.glob(".ckpt.npz.*.tmp"))
+        assert len(leftovers) == 1 and leftovers[0].stat().st_size > 1_000_000
+        ad.save({"epoch": 2}, path)           # the writer still runs: its file is not touched
+        assert leftovers[0].exists()
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+    assert leftovers[0].exists() and ad.load(path)["epoch"] == 2
+    ad.save({"epoch": 3}, path)               # the writer is dead: its leftover goes
+    assert sorted(os.listdir(tmp_path)) == ["ckpt.npz"] and ad.load(path)["epoch"] == 3
+
+
+# ---- state dicts from elsewhere ---------------------------------------------------------------
+def test_float64_values_load_into_a_float32_model_cast_as_pytorch_does():
+    model = nn.MLP([3, 4, 2])
+    doubles = {k: v.astype(np.float64) + 0.1 for k, v in model.state_dict().items()}
+    weight = model.layers[0].weight
+    model.load_state_dict(doubles)
+    assert model.layers[0].weight is weight and weight.dtype == np.float32
+    for name, value in model.state_dict().items():
+        assert value.dtype == np.float32
+        np.testing.assert_array_equal(value, doubles[name].astype(np.float32))
+    before = model.state_dict()
+    bad = dict(doubles, **{"layers.2.bias": np.zeros(3)})          # a shape error: nothing written
+    with pytest.raises(ValueError, match="'layers.2.bias' has shape"):
+        model.load_state_dict(bad)
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
+
+
+def pytorch_adam_state(params, step=3, **options):
+    """What ``torch.optim.Adam(...).state_dict()`` holds, its tensors converted with .numpy()."""
+    rng = np.random.default_rng(0)
+    state = {i: {"step": np.array(float(step), np.float32),
+                 "exp_avg": rng.standard_normal(p.shape).astype(np.float32),
+                 "exp_avg_sq": rng.random(p.shape).astype(np.float32)}
+             for i, p in enumerate(params)}
+    group = {"lr": 1e-2, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0, "amsgrad": False,
+             "maximize": False, "foreach": None, "capturable": False, "differentiable": False,
+             "fused": None, "params": list(range(len(params)))}
+    group.update(options)
+    return {"state": state, "param_groups": [group]}
+
+
+def test_a_pytorch_adam_state_dict_loads_and_steps_as_its_state_says():
+    model = nn.MLP([3, 2])
+    params = list(model.parameters())
+    opt = optim.Adam(params)
+    torch_state = pytorch_adam_state(params)
+    opt.load_state_dict(torch_state)
+    assert opt.state[0]["step"] == 3 and opt.param_groups[0]["lr"] == 1e-2
+    p0, s0 = params[0].numpy().astype(np.float64), torch_state["state"][0]
+    g = np.ones(p0.shape)
+    for p in params:
+        p.grad = ad.tensor(np.ones(p.shape, np.float32))
+    opt.step()
+    m = 0.9 * s0["exp_avg"] + 0.1 * g
+    v = 0.999 * s0["exp_avg_sq"] + 0.001 * g * g
+    expected = p0 - 1e-2 / (1 - 0.9 ** 4) * m / (np.sqrt(v) / np.sqrt(1 - 0.999 ** 4) + 1e-8)
+    np.testing.assert_allclose(params[0].numpy(), expected, rtol=1e-5)
+    assert opt.state[0]["step"] == 4
+
+
+def test_a_pytorch_option_tinyad_lacks_is_refused_and_changes_nothing():
+    model = nn.MLP([3, 2])
+    opt = optim.Adam(model.parameters())
+    before = opt.state_dict()
+    with pytest.raises(ValueError, match="sets {'amsgrad': True}.*does not implement"):
+        opt.load_state_dict(pytorch_adam_state(list(model.parameters()), amsgrad=True))
+    assert opt.state_dict()["param_groups"] == before["param_groups"] and opt.state == {}

@@ -79,3 +79,46 @@ def test_maml_meta_gradient_is_second_order_and_matches_finite_differences():
     assert np.linalg.norm(second - first) > 1e-2 * np.linalg.norm(second)
     with pytest.raises(AssertionError, match="reverse-mode"):
         ad.gradcheck(first_order, *params)
+
+
+def test_examples_write_to_runs_not_over_the_committed_results(tmp_path):
+    """Without --out, the MAML example writes runs/maml under the current folder."""
+    committed = ROOT / "bench" / "results" / "maml" / "maml.json"
+    before = committed.read_bytes()
+    done = subprocess.run([sys.executable, str(ROOT / "examples" / "maml_sinusoid.py"), "--quick",
+                           "--iterations", "3", "--test-tasks", "4", "--test-steps", "2"],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=300,
+                          env={**os.environ, "MPLBACKEND": "Agg"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "runs" / "maml" / "maml.json").is_file()
+    assert committed.read_bytes() == before
+
+
+def test_mnist_example_finds_data_by_the_library_search_or_uses_the_embedded_set(tmp_path,
+                                                                                 monkeypatch):
+    from tinyad.data import write_idx
+    spec = importlib.util.spec_from_file_location("mnist_mlp", ROOT / "examples" / "mnist_mlp.py")
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("TINYAD_DATA", str(tmp_path / "nowhere"))
+    (train, _), (test, _) = example.load()
+    assert (len(train), len(test)) == (10_000, 2_000)                # the embedded digits
+    rng = np.random.default_rng(0)
+    (tmp_path / "mnist").mkdir()
+    write_idx(tmp_path / "mnist" / "t10k-images-idx3-ubyte",
+              rng.integers(0, 255, (30, 28, 28), dtype=np.uint8))
+    write_idx(tmp_path / "mnist" / "t10k-labels-idx1-ubyte", rng.integers(0, 10, 30, np.uint8))
+    monkeypatch.setenv("TINYAD_DATA", str(tmp_path))                  # found as $TINYAD_DATA/mnist
+    (train, _), (test, _) = example.load()
+    assert train.shape == (30, 784) and test.shape == (30, 784)
+
+
+def test_no_path_of_a_development_machine_in_the_product():
+    """No absolute folder of the machine the code was written on in code that runs."""
+    sources = [*ROOT.glob("tinyad/**/*.py"), *ROOT.glob("kernels/*.py"),
+               *ROOT.glob("examples/*.py"), *ROOT.glob("bench/*.py"), *ROOT.glob("docs/*.py")]
+    found = [f"{p.relative_to(ROOT)}:{i}" for p in sources
+             for i, line in enumerate(p.read_text().splitlines(), 1)
+             if "/work/" in line or "shared/data" in line]
+    assert not found, found

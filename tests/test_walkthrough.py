@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from tinyad import walkthrough
+from tinyad.commands import walkthrough
 from tinyad.cli import main
 
 
@@ -45,9 +45,14 @@ def test_no_plots_writes_nothing(tmp_path, capsys):
 
 
 def test_missing_matplotlib_is_a_clear_message(tmp_path, capsys, monkeypatch):
+    """Exit code 2 (was 1): a missing matplotlib is found before the run, as #11 asks of every
+    command, and reported like every other problem found there."""
     monkeypatch.setitem(sys.modules, "matplotlib", None)
-    assert main(["walkthrough", "--out", str(tmp_path)]) == 1
+    with pytest.raises(SystemExit) as exit_:
+        main(["walkthrough", "--out", str(tmp_path / "plots")])
+    assert exit_.value.code == 2
     assert "need matplotlib" in capsys.readouterr().err
+    assert not (tmp_path / "plots").exists()
 
 
 @pytest.mark.parametrize("args, reason", [

@@ -1,25 +1,22 @@
 """The ``tinyad`` command: ``tinyad compare | bench | walkthrough`` (``--help`` on each).
 
-Each subcommand lives in its own module with ``add_arguments(parser)`` and ``run(args)``; this file
-only wires them up. Bad arguments exit with code 2 and a one-line reason.
+Each subcommand is a module of ``tinyad.commands`` with ``add_arguments(parser)`` and ``run(args)``;
+this file only wires them up. Bad arguments and bad input exit with code 2 and a one-line reason
+on stderr (argparse's errors, and a command's ``UsageError``), found before any work starts. A
+reader that goes away early (``tinyad compare | head -1``) ends the run quietly.
 """
 import argparse
 import importlib
+import os
 import sys
 
-COMMANDS = {
-    "compare": ("tinyad.learning.compare",
-                "train one model with several learning rules and compare them"),
-    "bench": ("tinyad.benchmarks",
-              "runtime ratios of forward-gradient and backprop steps to a forward pass"),
-    "walkthrough": ("tinyad.walkthrough",
-                    "step-by-step linear regression: predictions, residuals, gradients, updates"),
-}
+from .commands import COMMANDS
+from .commands.checks import UsageError
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
-        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        sys.stderr.write(f"{self.prog}: error: {' '.join(message.split())}\n")
         sys.exit(2)
 
 
@@ -42,7 +39,17 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return 2
-    return importlib.import_module(COMMANDS[args.command][0]).run(args) or 0
+    try:
+        code = importlib.import_module(COMMANDS[args.command][0]).run(args) or 0
+        sys.stdout.flush()                     # a closed pipe shows here, not at exit
+        return code
+    except UsageError as e:
+        sys.stderr.write(f"tinyad {args.command}: error: {e}\n")
+        raise SystemExit(2) from None
+    except BrokenPipeError:
+        # stdout's reader is gone: send the rest (and the exit's flush) to /dev/null, no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

@@ -11,20 +11,34 @@ tree itself, with those names in place of the arrays, is one JSON string (the en
 JSON keeps Python ints of any size (a random generator's 128-bit state), so nothing needs pickle,
 and ``load`` reads with ``allow_pickle=False``: opening a checkpoint never runs code.
 
-Atomic write: the file is written under a temporary name in the same folder, flushed to disk
-(``fsync``) and only then renamed over `path` (``os.replace``, atomic on POSIX and Windows). A
-crash or an error mid-write leaves the old checkpoint intact and no temporary file behind.
+Atomic write: the file is written under a temporary name in the same folder,
+``.<name>.<pid>.<random>.tmp``, flushed to disk (``fsync``) and only then renamed over `path`
+(``os.replace``, atomic on POSIX and Windows). An error mid-write leaves the old checkpoint intact
+and removes the temporary file; a process killed mid-write cannot, so each save first removes the
+temporary files of `path` left by processes that no longer run (the pid in the name says whose).
+The file gets the permissions ``open`` would give it (0666 less the umask), not mkstemp's 0600.
+
+``load`` says what is wrong with a file that is not a checkpoint (``CheckpointError``, naming it):
+a single ``.npy`` array, a truncated or corrupt zip, an ``.npz`` without the tree, an entry that
+would need pickle.
 """
 import json
 import os
-import tempfile
+import re
+import secrets
 import zipfile
+from pathlib import Path
 
 import numpy as np
 
 from .tensor import Tensor
 
 TREE = "__tree__"
+NPY_MAGIC, ZIP_MAGIC = b"\x93NUMPY", b"PK\x03\x04"
+
+
+class CheckpointError(ValueError):
+    """The file is not a checkpoint ``ad.save`` wrote (or no longer a whole one)."""
 
 
 def save(obj, path):
@@ -34,7 +48,10 @@ def save(obj, path):
     arrays[TREE] = np.array(json.dumps(tree))
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    _remove_orphans(path)
+    tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.{secrets.token_hex(4)}"
+                               ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
             _write_npz(f, arrays)
@@ -48,12 +65,36 @@ def save(obj, path):
 
 
 def load(path):
-    """Read a checkpoint written by ``save``: the same tree, arrays as NumPy arrays."""
-    with np.load(os.fspath(path), allow_pickle=False) as data:
-        if TREE not in data.files:
-            raise ValueError(f"load: {path} is an .npz file but not a tinyad checkpoint (no "
-                             f"'{TREE}' entry); read it with numpy.load")
-        return _decode(json.loads(data[TREE].item()), data)
+    """Read a checkpoint written by ``save``: the same tree, arrays as NumPy arrays. A file that
+    is not one raises CheckpointError saying what it is."""
+    path = os.fspath(path)
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head.startswith(NPY_MAGIC):
+        raise CheckpointError(f"load: {path} is a single NumPy array (.npy), not a checkpoint "
+                              "(a .npz archive of arrays and their tree); read it with numpy.load")
+    if not zipfile.is_zipfile(path):
+        what = ("a truncated or corrupt zip file" if head.startswith(ZIP_MAGIC) else
+                f"not a zip file (it starts with {head!r})" if head else "empty")
+        raise CheckpointError(f"load: {path} is not a checkpoint: a checkpoint is a .npz (zip) "
+                              f"archive, and this file is {what}")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if TREE not in data.files:
+                raise CheckpointError(f"load: {path} is an .npz file but not a tinyad checkpoint "
+                                      f"(no '{TREE}' entry); read it with numpy.load")
+            return _decode(json.loads(data[TREE].item()), data)
+    except (zipfile.BadZipFile, EOFError, json.JSONDecodeError, KeyError) as e:
+        raise CheckpointError(f"load: {path} is a damaged checkpoint ({type(e).__name__}: "
+                              f"{e})") from None
+    except ValueError as e:
+        if isinstance(e, CheckpointError):
+            raise
+        if "pickle" in str(e):
+            raise CheckpointError(f"load: {path} holds an object array, which only pickle can "
+                                  "read; a checkpoint never does, and loading never runs pickle"
+                                  ) from None
+        raise CheckpointError(f"load: {path} is a damaged checkpoint ({e})") from None
 
 
 def _write_npz(f, arrays):
@@ -108,6 +149,31 @@ def _decode(node, data):
 
 def _name(path):
     return "/".join(str(k) for k in path) or "<root>"
+
+
+def _remove_orphans(path):
+    """Delete the temporary files of `path` whose writing process no longer runs (killed mid-
+    save). POSIX only: elsewhere a pid cannot be checked safely, and nothing is removed."""
+    if os.name != "posix":
+        return
+    target = Path(path)
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.(\d+)\.[0-9a-f]+\.tmp")
+    for leftover in target.parent.glob(f".{target.name}.*.tmp"):
+        match = pattern.fullmatch(leftover.name)
+        if match and not _running(int(match.group(1))):
+            leftover.unlink(missing_ok=True)
+
+
+def _running(pid):
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)                   # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True                       # someone else's process
+    return True
 
 
 def _fsync_folder(folder):

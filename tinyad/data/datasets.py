@@ -223,3 +223,65 @@ def load_idx_folder(path):
         names = ", ".join(f"{stem}[.gz]" for stems in FILES.values() for stem in stems)
         raise DatasetNotFoundError(f"{path}: no IDX image/label pair found; expected {names}")
     return {split: _read_pair(*pair) for split, pair in found.items() if pair}
+
+
+NAMES = ("default", "mnist", "fashion-mnist")
+
+
+def load_splits(source="default", train_size=None, test_size=None, download=True):
+    """A data set as ``((x_train, y_train), (x_test, y_test))``, arrays as ``load_mnist`` gives.
+
+    `source` is "default" (the embedded digits, ``load_default``), "mnist" or "fashion-mnist"
+    (searched as ``load_dataset`` does, downloaded when allowed), or a folder of IDX files; a
+    folder that holds one split is cut in two, the first examples to train and the last to test
+    (`test_size` of them, default a fifth). `train_size` keeps the first N training examples,
+    `test_size` the last N test examples. Raises DatasetNotFoundError for a source that is none
+    of these, and ValueError for a size the data cannot give or train and test images that differ
+    in size."""
+    for option, size in (("train_size", train_size), ("test_size", test_size)):
+        if size is not None and (isinstance(size, bool) or not isinstance(size, (int, np.integer))
+                                 or size < 1):
+            raise ValueError(f"load_splits: {option} must be a positive integer, got {size!r}")
+    if source == "default":
+        from .synthetic import load_default
+        train, test = load_default(train=True), load_default(train=False)
+    elif source in CHECKSUMS:
+        train, test = (load_dataset(source, train=split, download=download)
+                       for split in (True, False))
+    elif Path(source).expanduser().is_dir():
+        splits = load_idx_folder(source)
+        train, test = splits.get("train"), splits.get("test")
+        if train is None or test is None:
+            return _cut(source, train or test, train_size, test_size)
+    else:
+        import difflib
+        close = difflib.get_close_matches(str(source), NAMES, n=1)
+        raise DatasetNotFoundError(
+            f"{source!r} is neither a data set ({', '.join(NAMES)}) nor a folder"
+            + (f"; did you mean {close[0]!r}?" if close else ""))
+    if train[0].shape[1:] != test[0].shape[1:]:
+        raise ValueError(f"{source}: training images have {train[0].shape[1:]} values each, test "
+                         f"images {test[0].shape[1:]}")
+    return _take(source, "training", train, train_size), _take(source, "test", test, test_size)
+
+
+def _take(source, split, pair, size):
+    """The first `size` examples of the training split, or the last `size` of the test split."""
+    if size is None:
+        return pair
+    if size > len(pair[0]):
+        raise ValueError(f"{source}: {size} {split} examples asked for, the data has "
+                         f"{len(pair[0])}")
+    part = slice(None, size) if split == "training" else slice(len(pair[0]) - size, None)
+    return pair[0][part], pair[1][part]
+
+
+def _cut(source, pair, train_size, test_size):
+    """A folder's single split cut in two: the first examples train, the last test."""
+    n = len(pair[0])
+    n_test = test_size or n // 5
+    n_train = train_size or n - n_test
+    if n_train + n_test > n or n_train < 1 or n_test < 1:
+        raise ValueError(f"{source}: holds one split of {n} examples, which cannot give "
+                         f"{n_train} to train and {n_test} to test (--train-size, --test-size)")
+    return (pair[0][:n_train], pair[1][:n_train]), (pair[0][n - n_test:], pair[1][n - n_test:])

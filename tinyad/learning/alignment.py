@@ -30,7 +30,7 @@ def direction(rule, model, loss_fn, x, y):
     params = [p for _, p in model.named_parameters()]
     for p in params:
         p.grad = None
-    rule.backward(model, loss_fn, x, y)
+    rule.update_direction(model, loss_fn, x, y)
     out = np.empty(len(params), dtype=object)
     out[:] = [p.grad.numpy().astype(np.float64) if p.grad is not None
               else np.zeros(p.shape) for p in params]

@@ -10,23 +10,24 @@ Feedback alignment (feedback.py) is this same network with W_{i+1} swapped for a
 """
 from .. import tape
 from .network import backward_chain, layers_of
+from .rule import LearningRule
 
 
-class Backprop:
+class Backprop(LearningRule):
     """The tape: ``loss_fn(model(x), y).backward()``."""
     name = "bp"
 
-    def backward(self, model, loss_fn, x, y):
+    def update_direction(self, model, loss_fn, x, y):
         loss = loss_fn(model(x), y)
         loss.backward()
         return float(loss.item())
 
 
-class ManualBackprop:
+class ManualBackprop(LearningRule):
     """Backprop by a hand-written backward network with transposed weights (no tape)."""
     name = "manual"
 
-    def backward(self, model, loss_fn, x, y):
+    def update_direction(self, model, loss_fn, x, y):
         layers = layers_of(model, "ManualBackprop")
         with tape.no_grad():
             return backward_chain(layers, loss_fn, x, y,

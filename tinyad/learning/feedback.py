@@ -19,9 +19,10 @@ import numpy as np
 from .. import tape
 from .network import (accumulate_layer, backward_chain, derivative, forward, layers_of,
                       output_error, raw)
+from .rule import LearningRule
 
 
-class _FixedFeedback:
+class _FixedFeedback(LearningRule):
     """Holds the fixed random feedback matrices, drawn once per model from `seed`."""
 
     def __init__(self, seed=None):
@@ -48,7 +49,7 @@ class FeedbackAlignment(_FixedFeedback):
     """Backprop's chain with every Wᵀ replaced by a fixed random B."""
     name = "fa"
 
-    def backward(self, model, loss_fn, x, y):
+    def update_direction(self, model, loss_fn, x, y):
         layers = layers_of(model, "FeedbackAlignment")
         bs = self.feedback(layers, [layer.linear.weight.shape for layer in layers])
         with tape.no_grad():
@@ -59,7 +60,7 @@ class DFA(_FixedFeedback):
     """Direct feedback alignment: the output error reaches each hidden layer directly."""
     name = "dfa"
 
-    def backward(self, model, loss_fn, x, y):
+    def update_direction(self, model, loss_fn, x, y):
         layers = layers_of(model, "DFA")
         classes = layers[-1].linear.weight.shape[0]
         bs = self.feedback(layers[:-1], [(classes, layer.linear.weight.shape[0])

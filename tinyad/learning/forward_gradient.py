@@ -21,6 +21,15 @@ The perturbation has out_i dimensions per example instead of in_i · out_i weigh
 drops by about the fan-in. The network is traversed forward only; e comes from the loss alone.
 The output layer's pre-activations are the logits, whose gradient e the rule holds exactly: that
 layer is updated with e (as in DFA) and only the hidden layers are perturbed.
+
+Where the tangents come from (the seam every benchmark times the rule through):
+
+- drawn by the rule: ``distribution`` from ``draw_flat`` (default: the fastest generator there
+  is, ``tangents.fastest()``), fed by the rule's own seeded NumPy ``Generator``;
+- pre-drawn: ``rule.update_direction(model, loss_fn, x, y, tangents=vs)`` uses `vs` as given;
+- per layer (``per_layer=True``, weights, an ``nn.Sequential`` or ``nn.MLP``): each layer's
+  tangent is drawn when the forward pass reaches that layer, from a key of its own, and drawn
+  again, identically, for the update, so no parameter-sized tangent is held through the pass.
 """
 import numpy as np
 
@@ -31,54 +40,133 @@ from ..tensor import Tensor, zeros_like
 from ..transforms import jvp
 from . import tangents as tangent_draw
 from .network import accumulate, accumulate_layer, derivative, layers_of, output_error, raw
+from .rule import LearningRule
 
 
-class ForwardGradient:
+class ForwardGradient(LearningRule):
+    """``tangents`` estimates per step (averaged), v ~ ``distribution`` ('normal' or
+    'rademacher') of the weights or of the hidden pre-activations (``perturb``); ``seed`` seeds the
+    rule's generator; ``draw_flat(n, distribution, rng, dtype)`` draws n numbers (default
+    ``tangents.fastest()``); ``per_layer``: see the module docstring."""
     name = "fg"
 
-    def __init__(self, tangents=1, distribution="normal", perturb="weights", seed=None):
+    def __init__(self, tangents=1, distribution="normal", perturb="weights", seed=None,
+                 draw_flat=None, per_layer=False):
         if tangents < 1:
             raise ValueError(f"ForwardGradient: tangents must be >= 1, got {tangents}")
         if perturb not in ("weights", "activities"):
             raise ValueError(f"ForwardGradient: perturb must be 'weights' or 'activities', "
                              f"got {perturb!r}")
+        if per_layer and perturb != "weights":
+            raise ValueError("ForwardGradient: per_layer draws weight tangents layer by layer; "
+                             "it needs perturb='weights'")
         tangent_draw.draw_flat_numpy(1, distribution, np.random.default_rng(0))   # check the name
         self.tangents, self.distribution, self.perturb = tangents, distribution, perturb
+        self.draw_flat, self.per_layer = draw_flat, per_layer
         self.rng = np.random.default_rng(seed)
         if perturb == "activities":
             self.name = "fg-activity"
 
-    def backward(self, model, loss_fn, x, y):
+    def update_direction(self, model, loss_fn, x, y, tangents=None):
+        """Accumulate (∇f·v) v (mean of ``self.tangents`` draws) into each ``p.grad``; returns
+        the loss. `tangents`: pre-drawn v for one estimate instead of drawing, read and not
+        changed: one array per parameter in ``model.parameters()`` order (weights), or one
+        (N, out_i) array per hidden layer (activities)."""
+        if tangents is not None and self.tangents != 1:
+            raise ValueError(f"ForwardGradient: pre-drawn tangents give one estimate, but this "
+                             f"rule averages tangents={self.tangents}")
         step = self._weights if self.perturb == "weights" else self._activities
-        losses = [step(model, loss_fn, x, y) for _ in range(self.tangents)]
+        losses = [step(model, loss_fn, x, y, tangents) for _ in range(self.tangents)]
         return float(np.mean(losses))
 
-    def _weights(self, model, loss_fn, x, y):
-        names, params = zip(*model.named_parameters())
-        vs = tangent_draw.draw([p.shape for p in params], self.distribution, self.rng,
-                               params[0].data)
-        with tape.no_grad(), dual_level():
-            duals = {n: dual(p.detach(), Tensor(v)) for n, p, v in zip(names, params, vs)}
-            loss, d = unpack(loss_fn(nn.functional_call(model, duals, x), y),
-                             duals[names[0]]._level)
-        scale = float(d.item()) / self.tangents
-        for p, v in zip(params, vs):
-            if p.grad is None and v.dtype == p.dtype:
-                v *= scale                     # v is fresh: scale it in place into .grad
-                p.grad = Tensor(v)
-            else:
-                accumulate(p, scale * v)
-        return float(loss.item())
+    def draw(self, shapes, like, rng=None):
+        """One tangent per shape as this rule draws them (its distribution and generator), in the
+        float dtype and on the device of array `like`; from `rng`, default the rule's own."""
+        return tangent_draw.draw(shapes, self.distribution, self.rng if rng is None else rng,
+                                 like, draw_flat=self.draw_flat)
 
-    def _activities(self, model, loss_fn, x, y):
+    def directional_derivative(self, model, loss_fn, x, y, tangents=None):
+        """(loss, ∇f·v): the weight-perturbed rule's dual-number pass alone, along `tangents`
+        (one per parameter) or along v drawn as ``update_direction`` draws it (per layer when so
+        set)."""
+        blocks = self._blocks(model)
+        return self._pass(blocks, loss_fn, x, y, self._tangents_of(blocks, tangents))
+
+    def _blocks(self, model):
+        """[(module, its [(name, parameter)])] in the order the forward pass runs them: the whole
+        model as one block, or with per_layer each module of its Sequential."""
+        if not self.per_layer:
+            return [(model, list(model.named_parameters()))]
+        chain = model.layers if isinstance(model, nn.MLP) else model
+        if not isinstance(chain, nn.Sequential):
+            raise TypeError(f"ForwardGradient(per_layer=True) runs the layers one by one: it "
+                            f"needs an nn.Sequential or nn.MLP, got {type(model).__name__}")
+        blocks = [(m, list(m.named_parameters())) for m in chain]
+        if [id(p) for _, named in blocks for _, p in named] != [id(p) for p in model.parameters()]:
+            raise ValueError("ForwardGradient(per_layer=True): a parameter is shared between "
+                             "layers; draw its tangent once with per_layer=False")
+        return blocks
+
+    def _tangents_of(self, blocks, given):
+        """block index -> that block's tangents: slices of `given` (checked against the
+        parameters), one draw for the whole model, or per layer a draw from the key
+        ``[step key, block index]``, which gives the same arrays each time it is asked."""
+        named = [item for _, block in blocks for item in block]
+        if given is not None:
+            given = _checked(given, [p.shape for _, p in named],
+                             [name for name, _ in named], "one per parameter")
+            starts = np.cumsum([0] + [len(block) for _, block in blocks])
+            return lambda i: given[starts[i]:starts[i + 1]]
+        if not self.per_layer:
+            vs = self.draw([p.shape for _, p in named], named[0][1].data)
+            return lambda i: vs
+        key = int(self.rng.integers(2**63))
+
+        def layer(i):
+            params = [p for _, p in blocks[i][1]]
+            if not params:
+                return []
+            return self.draw([p.shape for p in params], params[0].data,
+                             np.random.default_rng([key, i]))
+        return layer
+
+    @staticmethod
+    def _pass(blocks, loss_fn, x, y, tangents_of):
+        """(loss, ∇f·v) from one dual-number pass, block by block, recording nothing."""
+        with tape.no_grad(), dual_level() as level:
+            h = x
+            for i, (module, named) in enumerate(blocks):
+                duals = {n: dual(p.detach(), Tensor(v)) for (n, p), v in zip(named, tangents_of(i))}
+                h = nn.functional_call(module, duals, h)
+                del duals
+            loss, d = unpack(loss_fn(h, y), level)
+        return float(loss.item()), float(d.item())
+
+    def _weights(self, model, loss_fn, x, y, given):
+        blocks = self._blocks(model)
+        tangents_of = self._tangents_of(blocks, given)
+        loss, d = self._pass(blocks, loss_fn, x, y, tangents_of)
+        scale = d / self.tangents
+        for i, (_, named) in enumerate(blocks):
+            for (_, p), v in zip(named, tangents_of(i)):
+                if given is None and p.grad is None and v.dtype == p.dtype:
+                    v *= scale                 # v is fresh: scale it in place into .grad
+                    p.grad = Tensor(v)
+                else:
+                    accumulate(p, scale * v)
+        return loss
+
+    def _activities(self, model, loss_fn, x, y, given):
         layers = layers_of(model, "ForwardGradient(perturb='activities')")
         hidden, last = layers[:-1], layers[-1]
         x = Tensor(raw(x)).reshape(len(x), -1)
         ins = []
         with tape.no_grad():
             shapes = [(x.shape[0], layer.linear.weight.shape[0]) for layer in hidden]
-            us = [Tensor(u) for u in tangent_draw.draw(shapes, self.distribution, self.rng,
-                                                        last.linear.weight.data)]
+            us = (_checked(given, shapes, [f"hidden layer {i}" for i in range(len(hidden))],
+                           "one (N, out_i) per hidden layer") if given is not None
+                  else self.draw(shapes, last.linear.weight.data))
+            us = [Tensor(u) for u in us]
             logits, t = jvp(lambda *eps: _perturbed(layers, x, eps, ins),
                             [zeros_like(u) for u in us], us)
             loss, e = output_error(loss_fn, logits.data, y)
@@ -87,6 +175,19 @@ class ForwardGradient:
             accumulate_layer(layer, d * u.data * live / self.tangents, h_in)
         accumulate_layer(last, e / self.tangents, ins[-1][0])
         return loss
+
+
+def _checked(given, shapes, names, rule):
+    """The pre-drawn tangents as a list, after checking their number and shapes."""
+    given = [raw(v) for v in given]
+    if len(given) != len(shapes):
+        raise ValueError(f"ForwardGradient: got {len(given)} pre-drawn tangents, expected "
+                         f"{len(shapes)} ({rule})")
+    for name, shape, v in zip(names, shapes, given):
+        if tuple(v.shape) != tuple(shape):
+            raise ValueError(f"ForwardGradient: the pre-drawn tangent for {name} has shape "
+                             f"{tuple(v.shape)}, expected {tuple(shape)}")
+    return given
 
 
 def _perturbed(layers, x, eps, ins):

@@ -29,6 +29,15 @@ from ..tensor import Tensor
 LoadResult = namedtuple("LoadResult", ["missing_keys", "unexpected_keys"])
 
 
+def zero_grad(params, set_to_none=True):
+    """``p.grad = None`` for every tensor in `params` that has a gradient, or zeros of its shape,
+    dtype and device with ``set_to_none=False``. ``Module.zero_grad`` and
+    ``Optimizer.zero_grad`` are this, over their parameters."""
+    for p in params:
+        if p.grad is not None:
+            p.grad = None if set_to_none else Tensor(p._xp.zeros_like(p.grad.data))
+
+
 class Parameter(Tensor):
     """A tensor that is a model's weight: it requires a gradient and registers on assignment.
 
@@ -145,9 +154,7 @@ class Module:
     # ---- training state -----------------------------------------------------------------
     def zero_grad(self, set_to_none=True):
         """Forget accumulated gradients: ``.grad = None`` (or zeros with ``set_to_none=False``)."""
-        for p in self.parameters():
-            if p.grad is not None:
-                p.grad = None if set_to_none else Tensor(p._xp.zeros_like(p.grad.data))
+        zero_grad(self.parameters(), set_to_none)
 
     def train(self, mode=True):
         """Set ``training`` on this module and every descendant; returns self."""
@@ -179,10 +186,12 @@ class Module:
         return {name: np.array(p.numpy(), copy=True) for name, p in self.named_parameters()}
 
     def load_state_dict(self, state_dict, strict=True):
-        """Copy values from `state_dict` into the parameters (same objects, same device).
+        """Copy values from `state_dict` into the parameters (same objects, same device), cast
+        to each parameter's dtype as PyTorch does (float64 values into a float32 model).
 
-        Every entry is checked before anything is written: a shape or dtype that differs from the
-        parameter's raises naming it, and with ``strict`` so does a missing or unexpected name.
+        Every entry is checked before anything is written: a shape that differs from the
+        parameter's, or values that are not numbers (strings, objects, complex), raise naming it,
+        and with ``strict`` so does a missing or unexpected name.
         Returns ``(missing_keys, unexpected_keys)``."""
         params = dict(self.named_parameters())
         missing = [n for n in params if n not in state_dict]
@@ -199,12 +208,12 @@ class Module:
             if value.shape != p.shape:
                 raise ShapeError(f"load_state_dict: parameter '{name}' has shape {p.shape}, the "
                                  f"state dict gives shape {value.shape}")
-            if value.dtype != p.dtype:
+            if value.dtype.kind not in "biuf":
                 raise DtypeError(f"load_state_dict: parameter '{name}' has dtype {p.dtype}, the "
-                                 f"state dict gives dtype {value.dtype}")
-            arrays[name] = value
+                                 f"state dict gives dtype {value.dtype}, which is not a number")
+            arrays[name] = value.astype(p.dtype)            # a copy, cast as PyTorch's copy_
         for name, value in arrays.items():
-            params[name]._data = backend.to_device(np.array(value, copy=True), params[name].device)
+            params[name]._data = backend.to_device(value, params[name].device)
         return LoadResult(missing, unexpected)
 
     # ---- printing -----------------------------------------------------------------------

@@ -18,8 +18,14 @@ import numpy as np
 
 from .. import backend
 from ..errors import DeviceError, ShapeError
+from ..nn.module import zero_grad
 from ..tape import enable_grad
 from ..tensor import Tensor
+
+
+# PyTorch options that change the update and that tinyad's optimizers do not have: a state dict
+# that switches one on is refused (its other flags, foreach, fused, capturable..., change nothing)
+FOREIGN_OPTIONS = ("amsgrad", "maximize", "decoupled_weight_decay")
 
 
 class Optimizer:
@@ -111,9 +117,7 @@ class Optimizer:
 
     def zero_grad(self, set_to_none=True):
         """Forget accumulated gradients: ``.grad = None`` (or zeros with ``set_to_none=False``)."""
-        for p in self.params:
-            if p.grad is not None:
-                p.grad = None if set_to_none else Tensor(p._xp.zeros_like(p.grad.data))
+        zero_grad(self.params, set_to_none)
 
     # ---- checkpoints -------------------------------------------------------------------
     def state_dict(self):
@@ -127,7 +131,11 @@ class Optimizer:
 
     def load_state_dict(self, state_dict):
         """Restore hyper-parameters and per-parameter state, checked before anything is written
-        (group sizes, and each state array's shape against its parameter's)."""
+        (group sizes, each state array's shape against its parameter's, and options this
+        optimizer does not have). A 0-d array is a number (PyTorch's Adam keeps ``step`` as a
+        0-d tensor); arrays are cast to the parameter's dtype. So a PyTorch state dict, its
+        tensors converted to arrays, loads; an option it switches on that this optimizer does
+        not implement (``amsgrad=True``: FOREIGN_OPTIONS) is an error, never silently ignored."""
         groups = state_dict["param_groups"]
         sizes = [len(g["params"]) for g in self.param_groups]
         if [len(g["params"]) for g in groups] != sizes:
@@ -140,13 +148,23 @@ class Optimizer:
             if not 0 <= i < len(params):
                 raise KeyError(f"{type(self).__name__}.load_state_dict: state for parameter {i}, "
                                f"but there are {len(params)}")
-            state[i] = {k: self._state_array(i, params[i], k, v) if hasattr(v, "shape") else v
-                        for k, v in s.items()}
+            state[i] = {k: self._state_value(i, params[i], k, v) for k, v in s.items()}
+        for saved in groups:
+            unknown = {k: saved[k] for k in FOREIGN_OPTIONS
+                       if saved.get(k) and k not in self.defaults}
+            if unknown:
+                raise ValueError(f"{type(self).__name__}.load_state_dict: the state dict sets "
+                                 f"{unknown}, which {type(self).__name__} does not implement; "
+                                 "nothing was changed")
         for group, saved in zip(self.param_groups, groups):
             group.update({k: v for k, v in saved.items() if k != "params"})
         self.state = state
 
-    def _state_array(self, i, p, key, value):
+    def _state_value(self, i, p, key, value):
+        if not hasattr(value, "shape"):
+            return value
+        if value.ndim == 0:
+            return value.item()
         if value.shape != p.shape:
             raise ShapeError(f"{type(self).__name__}.load_state_dict: state '{key}' of "
                              f"{self.names[i]!r} has shape {value.shape}, the parameter {p.shape}")

@@ -17,35 +17,22 @@ loss is ``F.mse_loss``, ``loss.backward()`` fills ``a.grad`` and ``b.grad``, ``o
 Plots (``--out``): ``fit.gif`` (the line moving, if Pillow is installed), ``frames/step_NNN.png``
 (the same frames as images) and ``loss.png`` (the loss per batch).
 """
-import argparse
-import sys
-from pathlib import Path
-
 import numpy as np
+
+from .. import nn, optim, tensor
+from ..nn import functional as F
+from .checks import positive_float, positive_int, require_plots, writable_folder
 
 X = np.array([0.2, 0.4, 0.6, 0.8, 1.0, 1.2], dtype=np.float64)
 Y = np.array([0.18, 0.32, 0.42, 0.48, 0.58, 0.72], dtype=np.float64)
 
 
-def _positive(kind):
-    def parse(text):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"expected {'an integer' if kind is int else 'a number'}, got {text!r}") from None
-        if not (value > 0 and np.isfinite(value)):
-            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-        return value
-    return parse
-
-
 def add_arguments(parser):
-    parser.add_argument("--epochs", type=_positive(int), default=3,
+    parser.add_argument("--epochs", type=positive_int, default=3,
                         help="passes over the six points (default 3)")
-    parser.add_argument("--lr", type=_positive(float), default=0.1,
+    parser.add_argument("--lr", type=positive_float, default=0.1,
                         help="SGD learning rate (default 0.1)")
-    parser.add_argument("--batch-size", type=_positive(int), default=2,
+    parser.add_argument("--batch-size", type=positive_int, default=2,
                         help="points per step, taken in order (default 2)")
     parser.add_argument("--out", default="runs/walkthrough", help="folder for the plots")
     parser.add_argument("--no-plots", action="store_true", help="print the trace only")
@@ -53,8 +40,6 @@ def add_arguments(parser):
 
 def train(epochs=3, lr=0.1, batch_size=2):
     """Run the walk-through; returns one record per step (plain floats and NumPy arrays)."""
-    from . import nn, optim, tensor
-    from .nn import functional as F
     a = nn.Parameter(tensor(1.0, dtype=np.float64))
     b = nn.Parameter(tensor(1.0, dtype=np.float64))
     opt = optim.SGD([("a", a), ("b", b)], lr=lr)
@@ -91,13 +76,8 @@ def print_step(i, s, lr):
 
 def run(args):
     if not args.no_plots:
-        try:
-            import matplotlib
-        except ImportError:
-            print("tinyad walkthrough: the plots need matplotlib (pip install 'tinyad[plot]'); "
-                  "or pass --no-plots", file=sys.stderr)
-            return 1
-        matplotlib.use("Agg")
+        plt = require_plots()
+        out = writable_folder(args.out)
     print(f"Fit y' = a x + b to {len(X)} points; MSE loss, SGD lr {args.lr}, batch size "
           f"{args.batch_size}, {args.epochs} epoch(s); a = b = 1 at the start.\n")
     steps = train(args.epochs, args.lr, args.batch_size)
@@ -110,14 +90,14 @@ def run(args):
     print(f"least squares (the loss's minimum): a = {best_a:.6f}, b = {best_b:.6f}, loss "
           f"{np.mean((best_a * X + best_b - Y) ** 2):.6f}")
     if not args.no_plots:
-        for path in plot(steps, Path(args.out)):
+        for path in plot(plt, steps, out):
             print(f"wrote {path}")
     return 0
 
 
-def plot(steps, out):
-    """Write the frames, the GIF (when Pillow is there) and the loss curve; returns the paths."""
-    import matplotlib.pyplot as plt
+def plot(plt, steps, out):
+    """Write the frames, the GIF (when Pillow is there) and the loss curve into folder `out`;
+    returns the paths."""
     from matplotlib.animation import PillowWriter
     frames = out / "frames"
     frames.mkdir(parents=True, exist_ok=True)

@@ -3,28 +3,12 @@ from pathlib import Path
 
 import numpy as np
 
-
-def pyplot():
-    """matplotlib's pyplot on the headless Agg backend, or a clear message."""
-    try:
-        import matplotlib
-    except ImportError as e:
-        raise SystemExit("plots need matplotlib: pip install 'tinyad[plot]' (or pass "
-                         "--no-plots)") from e
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
+from .plotting import smooth
 
 
-def smooth(values, width=25):
-    """A running mean, so noisy per-step losses read as curves."""
-    values = np.asarray(values, dtype=float)
-    width = max(1, min(width, len(values) // 10 or 1))
-    return np.convolve(values, np.ones(width) / width, mode="valid")
-
-
-def plot_compare(results, out):
-    plt = pyplot()
+def plot_compare(plt, results, out):
+    """loss_vs_steps.png, loss_vs_seconds.png and alignment.png in folder `out`, from the
+    per-method results of ``tinyad compare``; returns the paths."""
     out = Path(out)
     paths = []
     for xkey, xlabel, fname in (("steps", "step", "loss_vs_steps.png"),
