@@ -8,20 +8,24 @@ import builtins
 
 import numpy as np
 
+from . import backend
 from . import primitives as P
+from .errors import DeviceError
 from .primitive import apply
 from .tensor import Tensor
 
 
 def lift(x, like=None):
-    """`x` as a Tensor; Python numbers take `like`'s floating dtype and device."""
+    """`x` as a Tensor. Meeting tensor `like`, a constant on its device: a Python number in its
+    floating dtype (filled in place there: nothing is copied from the host), a raw array (NumPy
+    or CuPy) with its own dtype, moved to that device if it is on the other one."""
     if isinstance(x, Tensor):
         return x
     if like is not None and isinstance(x, (int, float, bool, np.number)):
         dtype = like.dtype if like.dtype.kind == "f" else (np.float32 if isinstance(x, float) else None)
-        return Tensor(like._xp.asarray(x, dtype=dtype))
+        return Tensor(like._xp.full((), x, dtype=dtype))
     from .tensor import tensor
-    return tensor(x)
+    return tensor(x, device=None if like is None else like.device)
 
 
 def _pair(x, y):
@@ -37,14 +41,16 @@ def maximum(x, y): return apply(P.maximum, *_pair(x, y))
 def neg(x): return apply(P.neg, lift(x))
 def sub(x, y): return add(x, neg(lift(y, x if isinstance(x, Tensor) else None)))
 def div(x, y): return mul(x, power(lift(y, x if isinstance(x, Tensor) else None), -1))
-def minimum(x, y): return neg(maximum(neg(lift(x)), neg(lift(y))))
+def minimum(x, y): return neg(maximum(*(neg(v) for v in _pair(x, y))))
 
 
 def where(cond, x, y):
     """``cond ? x : y`` elementwise; `cond` is a boolean tensor or array (no gradient)."""
     x, y = _pair(x, y)
-    cond = cond._data if isinstance(cond, Tensor) else x._xp.asarray(cond)
-    return apply(P.select, x, y, cond=cond.astype(bool))
+    if isinstance(cond, Tensor):
+        _same_device("where", x, cond)
+        cond = cond._data
+    return apply(P.select, x, y, cond=backend.asarray(cond, x.device).astype(bool))
 
 
 def astype(x, dtype):
@@ -72,7 +78,15 @@ def gelu(x): return apply(P.gelu, lift(x))
 def compare(name, x, y):
     """A comparison (``<``, ``==``...): a bool tensor of the primal values, with no gradient."""
     x, y = _pair(x, y)
+    _same_device(name, x, y)
     return Tensor(getattr(np, name)(x._data, y._data))
+
+
+def _same_device(op, x, y):
+    """Two tensors that must share a device (an operation that is no primitive checks here)."""
+    if x.device != y.device:
+        raise DeviceError(f"{op}: inputs on different devices {[x.device, y.device]} with shapes "
+                          f"{x.shape}, {y.shape}; move them with .to('cuda') or .to('cpu')")
 
 
 # --- linear algebra ------------------------------------------------------------------------
@@ -202,23 +216,25 @@ def squeeze(x, axis=None):
 def getitem(x, index):
     """Basic (ints, slices, None, ...) and integer-array indexing; gradients scatter back."""
     x = lift(x)
-    return apply(P.getitem, x, index=_raw_index(index, x._xp))
+    return apply(P.getitem, x, index=raw_index(index, x, "getitem"))
 
 
-def _raw_index(index, xp):
-    """Index arrays as arrays of the indexed tensor's device."""
+def raw_index(index, x, op):
+    """Index arrays as arrays of tensor x's device: a raw array (NumPy, CuPy, a list) is moved
+    there; a Tensor index on another device is an error naming `op`."""
     if isinstance(index, tuple):
-        return tuple(_raw_index(i, xp) for i in index)
+        return tuple(raw_index(i, x, op) for i in index)
     if isinstance(index, Tensor):
+        _same_device(op, x, index)
         index = index._data
-    if isinstance(index, (list, np.ndarray)) or hasattr(index, "__cuda_array_interface__"):
-        return xp.asarray(index)
+    if isinstance(index, (list, np.ndarray)) or backend.device_of(index) == "cuda":
+        return backend.asarray(index, x.device)
     return index
 
 
 def scatter_add(g, index, shape):
     g = lift(g)
-    return apply(P.scatter_add, g, index=_raw_index(index, g._xp), shape=tuple(shape))
+    return apply(P.scatter_add, g, index=raw_index(index, g, "scatter_add"), shape=tuple(shape))
 
 
 def concatenate(xs, axis=0):
@@ -268,7 +284,7 @@ def softmax_cross_entropy(logits, labels):
     ``mean_n (logsumexp(z[n]) - z[n, labels[n]])`` for logits z (N, C), N >= 1, and integer
     labels (N,) in [0, C), moved to z's device. Checked inputs: nn.functional.cross_entropy."""
     z = lift(logits)
-    return apply(P.cross_entropy, z, labels=_raw_index(labels, z._xp))
+    return apply(P.cross_entropy, z, labels=raw_index(labels, z, "cross_entropy"))
 
 
 def softmax(x, axis=-1):

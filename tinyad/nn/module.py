@@ -195,7 +195,8 @@ class Module:
             if name not in state_dict:
                 continue
             value = state_dict[name]
-            value = value.numpy() if isinstance(value, Tensor) else np.asarray(value)
+            value = value.data if isinstance(value, Tensor) else value
+            value = backend.asarray(value, backend.device_of(value))     # a list: NumPy
             if value.shape != p.shape:
                 raise ShapeError(f"load_state_dict: parameter '{name}' has shape {p.shape}, the "
                                  f"state dict gives shape {value.shape}")
@@ -204,7 +205,7 @@ class Module:
                                  f"state dict gives dtype {value.dtype}")
             arrays[name] = value
         for name, value in arrays.items():
-            params[name]._data = backend.to_device(np.array(value, copy=True), params[name].device)
+            params[name]._data = backend.copy_to(value, params[name].device)
         return LoadResult(missing, unexpected)
 
     # ---- printing -----------------------------------------------------------------------
