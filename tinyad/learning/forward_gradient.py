@@ -24,7 +24,7 @@ layer is updated with e (as in DFA) and only the hidden layers are perturbed.
 """
 import numpy as np
 
-from .. import nn, ops, tape
+from .. import backend, nn, ops, tape
 from ..dual import dual, dual_level, unpack
 from ..tensor import Tensor, zeros_like
 from ..transforms import jvp
@@ -41,9 +41,10 @@ class ForwardGradient:
         if perturb not in ("weights", "activities"):
             raise ValueError(f"ForwardGradient: perturb must be 'weights' or 'activities', "
                              f"got {perturb!r}")
-        tangent_draw.draw_flat_numpy(1, distribution, np.random.default_rng(0))   # check the name
+        tangent_draw.check_distribution(distribution)
         self.tangents, self.distribution, self.perturb = tangents, distribution, perturb
         self.rng = np.random.default_rng(seed)
+        self._device_rng = None
         if perturb == "activities":
             self.name = "fg-activity"
 
@@ -52,15 +53,25 @@ class ForwardGradient:
         losses = [step(model, loss_fn, x, y) for _ in range(self.tangents)]
         return float(np.mean(losses))
 
+    def rng_for(self, like):
+        """The generator of tangents like array `like`: this rule's NumPy generator on the CPU;
+        on the GPU a CuPy generator seeded once from it, so tangents are drawn on the device."""
+        if backend.device_of(like) == "cpu":
+            return self.rng
+        if self._device_rng is None:
+            self._device_rng = tangent_draw.device_generator(self.rng)
+        return self._device_rng
+
     def _weights(self, model, loss_fn, x, y):
         names, params = zip(*model.named_parameters())
-        vs = tangent_draw.draw([p.shape for p in params], self.distribution, self.rng,
-                               params[0].data)
+        like = params[0].data
+        vs = tangent_draw.draw([p.shape for p in params], self.distribution, self.rng_for(like),
+                               like)
         with tape.no_grad(), dual_level():
             duals = {n: dual(p.detach(), Tensor(v)) for n, p, v in zip(names, params, vs)}
             loss, d = unpack(loss_fn(nn.functional_call(model, duals, x), y),
                              duals[names[0]]._level)
-        scale = float(d.item()) / self.tangents
+        scale = d.data / self.tangents           # stays on the device: no host sync
         for p, v in zip(params, vs):
             if p.grad is None and v.dtype == p.dtype:
                 v *= scale                     # v is fresh: scale it in place into .grad
@@ -76,8 +87,9 @@ class ForwardGradient:
         ins = []
         with tape.no_grad():
             shapes = [(x.shape[0], layer.linear.weight.shape[0]) for layer in hidden]
-            us = [Tensor(u) for u in tangent_draw.draw(shapes, self.distribution, self.rng,
-                                                        last.linear.weight.data)]
+            like = last.linear.weight.data
+            us = [Tensor(u) for u in tangent_draw.draw(shapes, self.distribution,
+                                                        self.rng_for(like), like)]
             logits, t = jvp(lambda *eps: _perturbed(layers, x, eps, ins),
                             [zeros_like(u) for u in us], us)
             loss, e = output_error(loss_fn, logits.data, y)
