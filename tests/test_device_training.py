@@ -192,3 +192,23 @@ def test_clip_grad_norm_stays_on_the_device(fake_cp):
     assert total.device == a.grad.device == "cuda" and a.grad.dtype == np.float32
     assert total.item() == pytest.approx(13) and inf.item() == pytest.approx(6.0)
     np.testing.assert_allclose(a.grad.numpy(), [1.5, 2.0], rtol=1e-6)
+
+
+# ---- what `tinyad compare` and `tinyad bench` call, on the device -----------------------------
+@pytest.mark.gpu
+def test_the_compare_and_bench_library_calls_run_on_the_device():
+    from argparse import Namespace
+
+    from tinyad import benchmarks
+    from tinyad.learning import compare
+    x, y = batch(40, 12, 5)
+    args = Namespace(seed=0, tangents=1, activation="relu", batch_size=16, epochs=1,
+                     align_draws=2, device="cuda")
+    nn.init.seed(0)
+    initial = nn.MLP([12, 8, 5]).state_dict()
+    assert 0 <= compare.accuracy(nn.MLP([12, 8, 5]).to("cuda"), x, y) <= 1
+    for name in ("bp", "fg", "dfa"):
+        result = compare.train_one(name, initial, [12, 8, 5], (x, y), (x, y), 1e-3, args)
+        assert len(result["losses"]) == 3 and 0 <= result["test_acc"] <= 1
+    measured = benchmarks.measure(("logreg",), engines=("tinyad",), quick=True, device="cuda")
+    assert measured["device"] == "cuda" and measured["rows"][0]["R_b"] > 0

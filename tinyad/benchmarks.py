@@ -147,7 +147,8 @@ def measure_from_args(args):
               else "the allocator's defaults" + (" (not glibc)" if args.malloc == "keep" else ""))
     return measure(models, engines=engines, batch=args.batch_size, repeat=args.repeat,
                    warmup=args.warmup, data=args.data, quick=args.quick,
-                   profile=args.profile, seed=args.seed, malloc=malloc)
+                   profile=args.profile, seed=args.seed, malloc=malloc,
+                   device=getattr(args, "device", "cpu"))
 
 
 def _fail(message):
@@ -157,9 +158,11 @@ def _fail(message):
 
 # ---- measuring ----------------------------------------------------------------------------------
 def measure(models=MODELS, engines=("tinyad", "numpy", "torch"), batch=None, repeat=None,
-            warmup=None, data=None, quick=False, profile=False, seed=0, malloc=None):
+            warmup=None, data=None, quick=False, profile=False, seed=0, malloc=None,
+            device="cpu"):
     """Time every case of every model; returns a JSON-ready dict with ``rows`` (one per model and
-    engine), the raw per-repetition samples, the goals' verdicts and the run's settings."""
+    engine), the raw per-repetition samples, the goals' verdicts and the run's settings.
+    ``device``: where tinyad's model and data live (the NumPy and torch engines run on the CPU)."""
     batch = batch or (QUICK_BATCH if quick else 64)
     warmup = (1 if quick else 3) if warmup is None else warmup
     x, y, source = load_batch(batch, data)
@@ -171,7 +174,7 @@ def measure(models=MODELS, engines=("tinyad", "numpy", "torch"), batch=None, rep
     rows, rows_cpu, raw, profiles = [], [], {}, {}
     for name in models:
         reps = 3 if quick else (repeat or REPEAT[name])
-        cases, info = build_cases(name, x, y, engines, torch, seed)
+        cases, info = build_cases(name, x, y, engines, torch, seed, device)
         wall, cpu = interleaved(cases, reps, warmup, seed=seed)
         raw[name] = {"wall_s": wall, "cpu_s": cpu, "info": info, "repeat": reps}
         rows += summarise(name, wall)
@@ -183,6 +186,7 @@ def measure(models=MODELS, engines=("tinyad", "numpy", "torch"), batch=None, rep
                                             if k.startswith("tinyad")})
     result = {
         "batch": batch, "dtype": "float32", "data": source, "models": list(models),
+        "device": device,
         "engines": engines, "warmup": warmup, "quick": quick, "rows": rows,
         "rows_cpu": rows_cpu, "verdicts": verdicts(rows), "verdicts_cpu": verdicts(rows_cpu),
         "paper": PAPER, "goals": {**GOALS, "t_fg/t_bp": 1.0},
@@ -399,13 +403,13 @@ def model_input(name, x):
     return x.reshape(len(x), 1, 28, 28) if name == "cnn" else x
 
 
-def build_cases(name, x, y, engines, torch=None, seed=0):
+def build_cases(name, x, y, engines, torch=None, seed=0, device="cpu"):
     """{'engine:case': a zero-argument step} for model `name`, all engines; and a description."""
     from . import nn
     nn.init.seed(seed)
     model = build_model(name)
     xin = model_input(name, x)
-    cases = tinyad_cases(model, xin, y, seed)
+    cases = tinyad_cases(model.to(device), xin, y, seed)
     info = {"parameters": int(sum(p.size for p in model.parameters()))}
     weights = [p.numpy() for p in model.parameters()]
     if "numpy" in engines and name in ("logreg", "mlp"):
@@ -418,15 +422,19 @@ def build_cases(name, x, y, engines, torch=None, seed=0):
 def tinyad_cases(model, x, y, seed=0):
     """tinyad's steps: f (no tape), fg (the library's ForwardGradient rule, drawing v), fg*
     (the same pass with v drawn in advance), fgN and fgR (v from the Numba generator, normal and
-    Rademacher, when it loads), bp (the library's Backprop rule: the tape)."""
+    Rademacher, when it loads; CPU only), bp (the library's Backprop rule: the tape). The data
+    go where the model is; every step ends by reading its loss back (on a GPU, a sync)."""
     from . import no_grad, tensor
     from .learning import Backprop, ForwardGradient
     from .learning import tangents as tangent_draw
     from .nn import functional as F
-    xt = tensor(x)
     params = list(model.parameters())
+    device = params[0].device
+    xt, y = tensor(x, device=device), tensor(y, device=device)
     fg_rule, bp_rule = ForwardGradient(seed=seed), Backprop()
     rng = np.random.default_rng(seed)
+    if device != "cpu":
+        rng = tangent_draw.device_generator(rng)
     predrawn = tangent_draw.draw([p.shape for p in params], "normal", rng, params[0].data)
 
     def f():
@@ -446,7 +454,7 @@ def tinyad_cases(model, x, y, seed=0):
         return bp_rule.backward(model, F.cross_entropy, xt, y)
 
     cases = {"tinyad:f": f, "tinyad:fg": fg, "tinyad:fg*": fg_pre, "tinyad:bp": bp}
-    fast = _fast_draw()
+    fast = _fast_draw() if device == "cpu" else None
     if fast is not None:
         shapes = [p.shape for p in params]
         stream = np.random.default_rng(seed + 1)

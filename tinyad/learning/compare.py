@@ -96,12 +96,14 @@ def run(args):
 def train_one(name, initial, sizes, train, test, lr, args):
     make, _, decay = METHODS[name]
     rule = make(args.seed, args.tangents)
-    model = nn.MLP(sizes, activation=args.activation)
+    device = getattr(args, "device", "cpu")             # the data set moves there once
+    model = nn.MLP(sizes, activation=args.activation).to(device)
     model.load_state_dict(initial)
     opt = optim.Adam(model.parameters(), lr=lr)
     schedule = optim.ExponentialLR(opt, gamma=decay)
     from ..data import DataLoader
-    loader = DataLoader(*train, batch_size=args.batch_size, shuffle=True, seed=args.seed)
+    loader = DataLoader(*train, batch_size=args.batch_size, shuffle=True, seed=args.seed,
+                        device=device)
     losses, clock, history = [], [], []
     seconds = 0.0
     for epoch in range(1, args.epochs + 1):
@@ -122,7 +124,7 @@ def train_one(name, initial, sizes, train, test, lr, args):
         print(f"[{name:>11}] epoch {epoch}/{args.epochs}  train loss {np.mean(epoch_losses):.4f}  "
               f"test acc {acc:6.2%}  {1e3 * seconds / len(losses):.2f} ms/step", flush=True)
     xb, yb = train[0][:256], train[1][:256]
-    align = alignment(rule, model, F.cross_entropy, tensor(xb), yb)
+    align = alignment(rule, model, F.cross_entropy, tensor(xb, device=device), yb)
     result = {
         "lr": lr, "lr_decay": decay, "train_loss": history[-1]["train_loss"],
         "test_acc": history[-1]["test_acc"], "ms_per_step": 1e3 * seconds / len(losses),
@@ -130,16 +132,18 @@ def train_one(name, initial, sizes, train, test, lr, args):
         "alignment": align, "history": history, "losses": losses, "seconds": clock,
     }
     if isinstance(rule, ForwardGradient):
-        result["alignment_mean"] = alignment(rule, model, F.cross_entropy, tensor(xb), yb,
-                                             draws=args.align_draws)
+        result["alignment_mean"] = alignment(rule, model, F.cross_entropy,
+                                             tensor(xb, device=device), yb, draws=args.align_draws)
     return result
 
 
 def accuracy(model, x, y, batch=1000):
+    device = next(iter(model.parameters())).device
     correct = 0
     with no_grad():
         for i in range(0, len(x), batch):
-            correct += int((model(tensor(x[i:i + batch])).numpy().argmax(1) == y[i:i + batch]).sum())
+            logits = model(tensor(x[i:i + batch], device=device))
+            correct += int((logits.numpy().argmax(1) == y[i:i + batch]).sum())
     return correct / len(x)
 
 
@@ -151,7 +155,8 @@ def peak_memory(rule, model, x, y, steps=3):
             for p in model.parameters():
                 p.grad = None
             tracemalloc.reset_peak()
-            rule.backward(model, F.cross_entropy, tensor(x), y)
+            rule.backward(model, F.cross_entropy,
+                          tensor(x, device=next(iter(model.parameters())).device), y)
         return tracemalloc.get_traced_memory()[1] / 2**20
     finally:
         tracemalloc.stop()
