@@ -15,11 +15,10 @@ error fails them. ``fake_cp`` is for tests that read the fake's counters (skippe
 TINYAD_TEST_DEVICE=cuda makes ``ad.tensor``, ``ad.zeros``, ``ad.ones`` and ``ad.randn`` default
 to the device, so the whole suite runs on device tensors (bench/gpu_check.sh's last stage).
 """
-import importlib.util
+import importlib
 import os
-import sys
-from pathlib import Path
 
+import devices
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -28,25 +27,7 @@ settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True
 settings.register_profile("thorough", max_examples=200, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-FAKE_CUPY = Path(__file__).resolve().parent / "fake_cupy"
-
-
-def _choose_cupy():
-    choice = os.environ.get("TINYAD_TEST_CUPY", "").strip().lower() or (
-        "real" if importlib.util.find_spec("cupy") is not None else "fake")
-    if choice not in ("fake", "real"):
-        raise pytest.UsageError(f"TINYAD_TEST_CUPY must be 'fake' or 'real', got {choice!r}")
-    if choice == "fake":
-        if "cupy" in sys.modules and not hasattr(sys.modules["cupy"], "fake"):
-            raise pytest.UsageError("TINYAD_TEST_CUPY=fake, but the real cupy is already imported")
-        sys.path.insert(0, str(FAKE_CUPY))
-        os.environ["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(FAKE_CUPY), os.environ.get("PYTHONPATH")) if p)
-    os.environ["TINYAD_TEST_CUPY"] = choice          # subprocesses (CLI tests) choose the same
-    return choice
-
-
-CUPY = _choose_cupy()
+CUPY = devices.choose_cupy()
 
 
 def pytest_report_header(config):
@@ -73,27 +54,7 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def cp():
     """The cupy module of this session; skips only when no device answers."""
-    return device_module()
-
-
-def device_module():
-    """cupy, once a device answers; a skip when CuPy is not installed or finds no device (no
-    driver, zero devices); any other error (a broken install, a failing driver) is raised."""
-    try:
-        import cupy
-    except ModuleNotFoundError as e:
-        if e.name != "cupy":
-            raise
-        pytest.skip("CuPy is not installed (TINYAD_TEST_CUPY=real)")
-    try:
-        count = cupy.cuda.runtime.getDeviceCount()
-    except cupy.cuda.runtime.CUDARuntimeError as e:
-        if "NoDevice" not in str(e) and "InsufficientDriver" not in str(e):
-            raise
-        pytest.skip(f"no CUDA device answers: {e}")
-    if count < 1:
-        pytest.skip("CuPy finds no CUDA device")
-    return cupy
+    return devices.device_module()
 
 
 @pytest.fixture

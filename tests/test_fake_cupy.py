@@ -7,7 +7,7 @@ import pytest
 import tinyad as ad
 from tinyad import backend
 
-import conftest
+import devices
 
 
 @pytest.fixture
@@ -104,7 +104,7 @@ def test_the_gpu_fixture_skips_only_when_no_device_answers(cp, monkeypatch):
                       lambda: 0):
         monkeypatch.setattr(cp.cuda.runtime, "getDeviceCount", no_device)
         with pytest.raises(pytest.skip.Exception):
-            conftest.device_module()
+            devices.device_module()
     monkeypatch.setattr(cp.cuda.runtime, "getDeviceCount", failing("cudaErrorLaunchFailure"))
     with pytest.raises(error, match="LaunchFailure"):
-        conftest.device_module()
+        devices.device_module()

@@ -7,13 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import conftest
+import devices
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(*args, out, **env):
-    env = {**os.environ, "FAKE_CUPY": str(conftest.FAKE_CUPY), "QUICK": "1", "OUT": str(out),
+    env = {**os.environ, "FAKE_CUPY": str(devices.FAKE_CUPY), "QUICK": "1", "OUT": str(out),
            **env}
     return subprocess.run([sys.executable, "bench/gpu_check.py", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=300)
