@@ -179,3 +179,16 @@ def test_gradcheck_on_the_device_catches_a_wrong_rule(cp, monkeypatch):
     monkeypatch.setattr(ad.PRIMITIVES["sin"], "vjp", (lambda g, out, x: g * x.cos() * 1.01,))
     with pytest.raises(AssertionError, match="reverse-mode"):
         ad.gradcheck(lambda x: x.sin().sum(), on("cuda", [0.3, 0.7]))
+
+
+def test_seeds_and_tangents_of_either_device(cp):
+    x = on("cpu", [1.0, 2.0], requires_grad=True)
+    (x * x).backward(cp.asarray([1.0, 0.5]))               # a raw device seed for a CPU output
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0])
+    y = on("cuda", [1.0, 2.0], requires_grad=True)
+    (y * y).backward(np.array([1.0, 0.5]))
+    assert y.grad.device == "cuda"
+    _, t = ad.jvp(lambda v: v * v, (on("cuda", [3.0]),), (np.array([1.0], np.float32),))
+    assert t.device == "cuda" and t.item() == 6.0
+    with pytest.raises(ad.DeviceError, match=r"dual: .*cpu.*cuda.*\(1,\)"):
+        ad.dual(on("cpu", [3.0]), on("cuda", [1.0]))

@@ -13,7 +13,7 @@ import itertools
 from contextlib import contextmanager
 
 from .backend import FLOATS
-from .errors import DtypeError, ShapeError
+from .errors import DeviceError, DtypeError, ShapeError
 from .tensor import Tensor
 
 _levels = [0]                 # the open levels; level 0 is always there for plain ``ad.dual``
@@ -56,6 +56,9 @@ def dual(primal, tangent, level=None):
     if tangent.shape != primal.shape:
         raise ShapeError(f"dual: tangent shape {tangent.shape} must equal primal shape "
                          f"{primal.shape}")
+    if tangent.device != primal.device:
+        raise DeviceError(f"dual: primal on {primal.device}, tangent on {tangent.device} (shape "
+                          f"{primal.shape}); move one with .to()")
     return Dual(primal, ops.astype(tangent, primal.dtype), _levels[-1] if level is None else level)
 
 

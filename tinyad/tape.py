@@ -15,6 +15,7 @@ consumed its output has passed its cotangent down:
 import itertools
 from contextlib import contextmanager
 
+from . import backend
 from .errors import GradError, ShapeError
 
 _state = {"record": True}
@@ -116,8 +117,8 @@ def _seed(out, gradient, where):
                             "implicitly only for a single-element output: pass gradient= (the "
                             "seed cotangent, same shape as the output)")
         return ones_like(out.primal)
-    if not isinstance(gradient, Tensor):
-        gradient = Tensor(out._xp.asarray(gradient, dtype=out.dtype))
+    if not isinstance(gradient, Tensor):                # a raw array: on the output's device
+        gradient = Tensor(backend.asarray(gradient, out.device, out.dtype))
     if gradient.shape != out.shape:
         raise ShapeError(f"{where}: gradient shape {gradient.shape} must equal the output shape "
                          f"{out.shape}")
