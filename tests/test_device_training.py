@@ -165,7 +165,7 @@ def test_a_training_step_syncs_three_times_and_copies_nothing(fake_cp, rule):
             opt.zero_grad()
             r.backward(model, F.cross_entropy, ad.tensor(xb), yb)
             opt.step()
-        if step:                                   # the first step seeds the device generator
+        if step:            # the first step copies DFA and FA's fixed feedback matrices over, once
             assert seen.h2d == 0 and seen.syncs <= SYNCS_PER_STEP, seen.report()
 
 

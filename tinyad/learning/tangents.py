@@ -46,7 +46,7 @@ def draw_flat_device(n, distribution, rng, dtype=np.float32):
     if distribution == "normal":
         return rng.standard_normal(n, dtype=dtype)
     check_distribution(distribution)
-    signs = rng.integers(0, 2, n, dtype=np.int8).astype(dtype)
+    signs = (rng.random(n, dtype=dtype) < 0.5).astype(dtype)      # uniform [0, 1): a fair coin
     signs *= 2
     signs -= 1
     return signs
