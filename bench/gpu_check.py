@@ -360,7 +360,8 @@ def stage_summary():
     device = next((r.get("device") for r in lines if r["name"] == "env/device"), "?")
     md += ["", f"Device: {device}.", "", "| check | result |", "|---|---|"]
     md += [f"| {r['name']} | {r['detail'][:200]} |" for r in lines
-           if r["stage"] == "bench" and r["status"] == "PASS" and not r["name"].startswith("bench/")]
+           if r["stage"] == "bench" and r["status"] == "PASS"
+           and not r["name"].startswith("bench/")]
     md += ["", "## Goals", ""] + [f"- {goal}: {verdict}" for goal, verdict in _goals(lines)]
     text = "\n".join(md) + "\n"
     (OUT / "summary.md").write_text(text)

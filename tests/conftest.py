@@ -9,12 +9,14 @@ cupy, by TINYAD_TEST_CUPY:
 
 Tests marked ``gpu`` run on that device (they get the ``cp`` fixture, the cupy module). On real
 CuPy they skip only when no device answers (CuPy not installed, or no CUDA device); any other
-error fails them. ``fake_cp`` is for tests that read the fake's counters (skipped on a GPU);
+error fails them. ``traffic`` counts host syncs and copies (on the fake); ``fake_cp`` is for tests
+of the fake itself (skipped on a GPU);
 ``device`` runs a test once on "cpu" and once on "cuda".
 
 TINYAD_TEST_DEVICE=cuda makes ``ad.tensor``, ``ad.zeros``, ``ad.ones`` and ``ad.randn`` default
 to the device, so the whole suite runs on device tensors (bench/gpu_check.sh's last stage).
 """
+import contextlib
 import importlib
 import os
 
@@ -45,16 +47,22 @@ def pytest_configure(config):
             make.__kwdefaults__["device"] = device
 
 
-def pytest_collection_modifyitems(config, items):
-    for item in items:                               # every gpu test asks for the device
-        if item.get_closest_marker("gpu") and "cp" not in item.fixturenames:
-            item.fixturenames.append("cp")
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("gpu"):               # every gpu test needs a device that answers
+        devices.device_module()
 
 
 @pytest.fixture(scope="session")
 def cp():
     """The cupy module of this session; skips only when no device answers."""
     return devices.device_module()
+
+
+@pytest.fixture
+def traffic(cp):
+    """``with traffic() as seen:`` counts the host syncs and copies inside the block where the
+    device can count them (the fake: ``seen.syncs``, ``seen.h2d``...); on a GPU ``seen`` is None."""
+    return cp.fake.counting if hasattr(cp, "fake") else contextlib.nullcontext
 
 
 @pytest.fixture

@@ -38,7 +38,8 @@ class Counts:
 
     def report(self):
         """One line per event: what and where (for a failed budget)."""
-        return "\n".join(f"{kind:4s} {nbytes:>10d} B  {where}" for kind, nbytes, where in self.events)
+        return "\n".join(f"{kind:4s} {nbytes:>10d} B  {where}"
+                         for kind, nbytes, where in self.events)
 
     def __repr__(self):
         return (f"Counts(syncs={self.syncs}, h2d={self.h2d} ({self.h2d_bytes} B), "
