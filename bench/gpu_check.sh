@@ -8,7 +8,7 @@
 #                                               a dry run without a GPU, on the fake CuPy
 #
 # Stages, most valuable first; each runs under min(its own limit, the time left before DEADLINE
-# seconds, default 420) and is skipped with under 20 s left, so the last stage gets what is left:
+# seconds, default 450) and is skipped with under 20 s left, so the last stage gets what is left:
 #   1. environment: nvidia-smi; CuPy + NVRTC (a tinyad kernel compiled and run), Numba CUDA +
 #      NVVM (a launch on CuPy memory)
 #   2. pytest -m gpu, no skip allowed: every test on the device, among them the device-vs-CPU
@@ -51,7 +51,7 @@ else
 fi
 
 T0=$SECONDS
-DEADLINE=${DEADLINE:-420}
+DEADLINE=${DEADLINE:-450}
 left() { echo $(( DEADLINE - (SECONDS - T0) )); }
 # stage NAME MAX_SECONDS COMMAND...: runs under min(MAX, time left); skipped under 20 s left
 stage() {
@@ -69,10 +69,10 @@ stage() {
 CHECK="$PY bench/gpu_check.py"
 {
 stage "environment" 40 bash -c "{ [ -n \"\${FAKE_CUPY:-}\" ] || nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv; }; $CHECK env"
-stage "pytest -m gpu: every device test, no skip" 110 $CHECK pytest gpu_tests strict -m gpu tests
+stage "pytest -m gpu: every device test, no skip" 140 $CHECK pytest gpu_tests strict -m gpu tests
 stage "offline compile tests (PTX for sm_90, NVRTC)" 30 \
     $CHECK pytest compile strict tests/test_cudasim.py -k "ptx or nvrtc"
-stage "device checks: kernels at odd sizes and on streams, transforms, memory" 50 $CHECK smoke
+stage "device checks: kernels at odd sizes and on streams, transforms, memory" 45 $CHECK smoke
 stage "benchmark: Numba CUDA matmul vs cuBLAS, activations vs copy" 60 $CHECK bench kernels
 stage "benchmark: MLP step per learning rule, GPU vs CPU" 90 $CHECK bench mlp
 stage "the whole suite with device tensors" 600 env TINYAD_TEST_DEVICE=cuda \
