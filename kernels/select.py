@@ -107,9 +107,17 @@ def _activation(name):
         raise ValueError(f"unknown activation {name!r}: use one of {', '.join(ACTIVATIONS)}")
 
 
+def _on(v, x):
+    """`v` (an array of either device, a list) as an array of x's device: a side argument
+    (labels, bias, tangent) is copied over when it lives on the other one."""
+    if _on_gpu(x):
+        return importlib.import_module("cupy").asarray(v)
+    return v.get() if _on_gpu(v) else np.asarray(v)
+
+
 def _like(v, x):
     """A tangent or a bias as an array of x's kind, in x's dtype when x is float32/float64."""
-    v = _array(v)
+    v = _on(v, x)
     return v.astype(x.dtype) if x.dtype in FLOATS and v.dtype != x.dtype else v
 
 
@@ -147,7 +155,8 @@ def softmax_xent(logits, labels):
     logits (N, C) float, labels (N,) integers in [0, C). Returns ``(loss, dlogits)``: loss a 0-d
     array and dlogits (N, C), both in the dtype of logits.
     """
-    logits, labels = _array(logits), _array(labels)
+    logits = _array(logits)
+    labels = _on(labels, logits)
     if logits.ndim != 2 or logits.shape[0] == 0 or logits.shape[1] == 0:
         raise ValueError(f"softmax_xent: logits must be (N, C) with N, C >= 1, got {logits.shape}")
     if labels.shape != logits.shape[:1] or labels.dtype.kind not in "iu":

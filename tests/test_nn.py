@@ -140,11 +140,6 @@ def test_to_keeps_the_parameters_and_casts():
 
 @pytest.mark.gpu
 def test_to_cuda_moves_the_arrays():
-    cp = pytest.importorskip("cupy")
-    try:
-        cp.zeros(1)
-    except Exception:
-        pytest.skip("no CUDA device")
     model = nn.MLP([3, 4, 2]).to("cuda")
     assert all(p.device == "cuda" for p in model.parameters())
     out = model(ad.randn(2, 3, seed=0, device="cuda"))

@@ -30,6 +30,11 @@ def xp_of(array):
     return cupy() if device_of(array) == "cuda" else np
 
 
+def module(device):
+    """The array module of 'cpu' (numpy) or 'cuda' (cupy)."""
+    return cupy() if normalize_device(device) == "cuda" else np
+
+
 def to_device(array, device):
     """Move an array to 'cpu' or 'cuda' (a copy only when the device changes)."""
     device = normalize_device(device)
@@ -38,6 +43,22 @@ def to_device(array, device):
     if device == "cuda":
         return cupy().asarray(array)
     return array.get()
+
+
+def asarray(data, device, dtype=None):
+    """`data` (a NumPy or CuPy array, a list, a number) as an array on `device`, in `dtype` if
+    given: copied between host and device only when it lives on the other one."""
+    xp = module(device)
+    if xp is np and device_of(data) == "cuda":
+        data = data.get()
+    return xp.asarray(data, dtype=dtype)
+
+
+def copy_to(data, device, dtype=None):
+    """A new array on `device` holding `data`'s values (in `dtype` if given): never a view of
+    `data`, so writing to one cannot change the other."""
+    moved = asarray(data, device, dtype)
+    return moved.copy() if moved is data else moved
 
 
 def normalize_device(device):

@@ -5,7 +5,7 @@ transforms that use it (``jvp``), while dual.py, the forward-mode interpreter, s
 """
 from .backend import FLOATS
 from .dual import Dual, innermost_level
-from .errors import DtypeError, ShapeError
+from .errors import DeviceError, DtypeError, ShapeError
 from .ops import astype, lift
 
 
@@ -19,4 +19,7 @@ def dual(primal, tangent, level=None):
     if tangent.shape != primal.shape:
         raise ShapeError(f"dual: tangent shape {tangent.shape} must equal primal shape "
                          f"{primal.shape}")
+    if tangent.device != primal.device:
+        raise DeviceError(f"dual: primal on {primal.device}, tangent on {tangent.device} (shape "
+                          f"{primal.shape}); move one with .to()")
     return Dual(primal, astype(tangent, primal.dtype), innermost_level() if level is None else level)

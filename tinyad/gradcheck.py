@@ -11,10 +11,13 @@ and on x ↦ J v (the JVP, likewise): every pairing of the two modes to second o
 
 Inputs and outputs may be pytrees (tuples, lists, dicts of tensors): the check runs on the leaves,
 each input leaf named by its path (``input 0['w']``), the output leaves flattened and joined.
+
+Everything runs on the inputs' device: on a GPU the differences, both modes and the comparison
+are computed there (only a failure's message reads values back).
 """
 import numpy as np
 
-from . import tape, tree
+from . import backend, tape, tree
 from .ops import concatenate, lift, reshape
 from .tensor import Tensor
 from .jacobians import jacfwd, jacrev
@@ -27,7 +30,7 @@ MODES = {"reverse": jacrev, "forward": jacfwd}
 def gradcheck(f, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, order=1, seed=0,
               modes=("forward", "reverse")):
     """True if f's derivatives pass; else AssertionError naming the input, index and values.
-    Float inputs are checked (in float64); other inputs (labels, indices) are passed through.
+    Float inputs are checked (in float64, on their device); other inputs (labels, indices) are passed through.
     ``modes=("reverse",)`` checks reverse mode alone (a custom_vjp function has no forward mode;
     JAX's ``check_grads`` has the same switch); the dot-product test needs both."""
     unknown = set(modes) - set(MODES)
@@ -69,38 +72,43 @@ def _on_leaves(f, treedef):
 
 
 def _float64(x):
-    if isinstance(x, (Tensor, np.ndarray, float)):
-        x = lift(x)
-        return Tensor(x.numpy().astype(np.float64)) if x.dtype.kind == "f" else x
+    """A float input as a float64 leaf on its device; anything else (labels...) as it is."""
+    if isinstance(x, (Tensor, np.ndarray, float)) or backend.device_of(x) == "cuda":
+        t = lift(x)
+        if t.dtype.kind == "f":
+            return Tensor(t.data.astype(np.float64))
     return x
 
 
 def _call(f, args):
     with tape.no_grad():
-        return f(*args).numpy().astype(np.float64)
+        return f(*args).data.astype(np.float64)
 
 
 def _numeric_jacobian(f, args, i, eps):
     """(m, n) central differences of f's outputs by input i's elements."""
-    x = args[i].numpy()
+    x = args[i].data
+    xp = backend.xp_of(x)
     cols = []
     for k in range(x.size):
-        step = np.zeros(x.size)
+        step = xp.zeros(x.size)
         step[k] = eps
         step = step.reshape(x.shape)
         plus = _call(f, args[:i] + [Tensor(x + step)] + args[i + 1:])
         minus = _call(f, args[:i] + [Tensor(x - step)] + args[i + 1:])
         cols.append(((plus - minus) / (2 * eps)).ravel())
-    return np.stack(cols, axis=1)
+    return xp.stack(cols, axis=1)
 
 
 def _matrix(jac, shape):
-    return jac.numpy().reshape(shape)
+    return jac.data.reshape(shape)
 
 
 def _compare(analytic, numeric, what, in_shape, atol, rtol):
-    bad = np.abs(analytic - numeric) > atol + rtol * np.abs(numeric)
-    if bad.any():
+    xp = backend.xp_of(numeric)
+    if bool((xp.abs(analytic - numeric) > atol + rtol * xp.abs(numeric)).any()):
+        analytic, numeric = (backend.to_device(a, "cpu") for a in (analytic, numeric))
+        bad = np.abs(analytic - numeric) > atol + rtol * np.abs(numeric)
         o, k = np.argwhere(bad)[0]
         index = np.unravel_index(k, in_shape) if in_shape else ()
         raise AssertionError(f"gradcheck: {what}: output element {o}, input index "
@@ -110,9 +118,9 @@ def _compare(analytic, numeric, what, in_shape, atol, rtol):
 
 
 def _random_directions(f, args, wrt, rng):
-    out_shape = _call(f, args).shape
-    u = Tensor(rng.standard_normal(out_shape))
-    vs = [Tensor(rng.standard_normal(args[i].shape)) for i in wrt]
+    device = args[wrt[0]].device
+    u = Tensor(backend.asarray(rng.standard_normal(_call(f, args).shape), device))
+    vs = [Tensor(backend.asarray(rng.standard_normal(args[i].shape), device)) for i in wrt]
     return u, vs
 
 
@@ -122,8 +130,8 @@ def _dot_product_test(f, args, wrt, rng, atol, rtol):
     _, jv = jvp(_restrict(f, args, wrt), [args[i] for i in wrt], vs)
     _, pullback = vjp(_restrict(f, args, wrt), *[args[i] for i in wrt])
     jtu = pullback(u)
-    left = float(np.sum(u.numpy() * jv.numpy()))
-    right = float(sum(np.sum(g.numpy() * v.numpy()) for g, v in zip(jtu, vs)))
+    left = float((u.data * jv.data).sum())
+    right = float(sum((g.data * v.data).sum() for g, v in zip(jtu, vs)))
     if abs(left - right) > atol + rtol * abs(right):
         raise AssertionError(f"gradcheck: dot-product test <u, J v> = {left:.10g} but "
                              f"<J^T u, v> = {right:.10g} (inputs {list(wrt)})")

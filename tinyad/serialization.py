@@ -1,7 +1,7 @@
 """``ad.save`` and ``ad.load``: checkpoints as .npz files, written atomically, read without pickle.
 
-A checkpoint is a tree of dicts, lists and tuples whose leaves are arrays (NumPy arrays, NumPy
-scalars, Tensors) or plain values (int, float, bool, str, None)::
+A checkpoint is a tree of dicts, lists and tuples whose leaves are arrays (NumPy or CuPy arrays,
+NumPy scalars, Tensors) or plain values (int, float, bool, str, None)::
 
     ad.save({"model": model.state_dict(), "optim": opt.state_dict(), "epoch": 3}, "ckpt.npz")
     ckpt = ad.load("ckpt.npz")          # the same tree; Tensors come back as NumPy arrays
@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .backend import device_of, to_device
 from .tensor import Tensor
 
 TREE = "__tree__"
@@ -123,6 +124,8 @@ def _encode(obj, path, arrays):
         return obj
     if isinstance(obj, Tensor):
         obj = obj.numpy()
+    elif device_of(obj) == "cuda":                   # a raw CuPy array: stored from the host
+        obj = to_device(obj, "cpu")
     if isinstance(obj, (np.ndarray, np.generic)):
         if obj.dtype.hasobject:
             raise TypeError(f"save: object arrays need pickle and are not saved ({_name(path)})")

@@ -17,7 +17,7 @@ interpreter.py.)
 """
 import itertools
 
-from . import modes
+from . import backend, modes
 from .errors import GradError, ShapeError
 from .tensor import Tensor, ones_like, zeros_like
 
@@ -114,8 +114,8 @@ def _seed(out, gradient, where):
                             "implicitly only for a single-element output: pass gradient= (the "
                             "seed cotangent, same shape as the output)")
         return ones_like(out.primal)
-    if not isinstance(gradient, Tensor):
-        gradient = Tensor(out._xp.asarray(gradient, dtype=out.dtype))
+    if not isinstance(gradient, Tensor):                # a raw array: on the output's device
+        gradient = Tensor(backend.asarray(gradient, out.device, out.dtype))
     if gradient.shape != out.shape:
         raise ShapeError(f"{where}: gradient shape {gradient.shape} must equal the output shape "
                          f"{out.shape}")

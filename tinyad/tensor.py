@@ -111,20 +111,18 @@ class Tensor:
         return Tensor(data, requires_grad=self._requires_grad)
 
 
-def tensor(data, dtype=None, requires_grad=False, device="cpu"):
+def tensor(data, dtype=None, requires_grad=False, device=None):
     """Make a tensor. Python floats and float lists become float32, Python ints int64; a NumPy (or
-    CuPy) array keeps its dtype; ``dtype`` overrides. Integer tensors cannot require a gradient."""
+    CuPy) array keeps its dtype; ``dtype`` overrides. Integer tensors cannot require a gradient.
+    ``device`` defaults to where `data` is: "cuda" for a CuPy array, else "cpu"."""
     if isinstance(data, Tensor):
         data = data._data
     try:
         if dtype is None:
             dtype = _default_dtype(data)
         dtype = backend.check_dtype(dtype)
-        device = backend.normalize_device(device)
-        xp = backend.cupy() if device == "cuda" else np
-        if device == "cpu" and backend.device_of(data) == "cuda":
-            data = data.get()
-        array = xp.asarray(data, dtype=dtype)
+        device = backend.device_of(data) if device is None else backend.normalize_device(device)
+        array = backend.asarray(data, device, dtype)
     except ValueError:
         ragged = _ragged(data)
         if ragged is None:
@@ -158,8 +156,7 @@ def _default_dtype(data):
 
 def _filled(fill, shape, dtype, requires_grad, device):
     shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-    device = backend.normalize_device(device)
-    xp = backend.cupy() if device == "cuda" else np
+    xp = backend.module(device)
     return Tensor(fill(xp, tuple(shape), backend.check_dtype(dtype)), requires_grad=requires_grad)
 
 

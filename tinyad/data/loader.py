@@ -5,7 +5,10 @@
         for xb, yb in loader:      # each ``iter(loader)`` is one epoch
             ...
 
-Batches are plain NumPy arrays (the training code wraps them in tensors). With ``shuffle=True``
+Batches are plain arrays (the training code wraps them in tensors) on the device of the data:
+NumPy arrays on the CPU, CuPy arrays on the GPU, where the data set is then cut on the device
+with no copy from the host per batch (the shuffled order is copied over once per epoch).
+``device="cuda"`` moves host data to the GPU once, at construction. With ``shuffle=True``
 each epoch draws a new permutation from one ``numpy.random.default_rng(seed)`` stream, so the
 sequence of epochs is the same on every run with the same seed. ``state_dict()`` captures that
 stream and the epoch counter; loading it into a fresh loader makes the next epoch come out in
@@ -13,6 +16,8 @@ exactly the order the original loader would have produced, which is what a check
 bit-identical resume.
 """
 import copy
+
+import importlib
 
 import numpy as np
 
@@ -22,11 +27,13 @@ class DataLoader:
 
     ``shuffle``: visit the samples in a new random order each epoch (seeded by ``seed``).
     ``drop_last``: skip the final batch when it would be smaller than ``batch_size``.
+    ``device``: "cpu" or "cuda" to move the data there once; by default x's device (y follows).
     ``len(loader)`` is the number of batches per epoch.
     """
 
-    def __init__(self, x, y, batch_size, shuffle=False, seed=None, drop_last=False):
-        x, y = np.asarray(x), np.asarray(y)
+    def __init__(self, x, y, batch_size, shuffle=False, seed=None, drop_last=False, device=None):
+        x = _on(x, device)
+        y = _on(y, _device(x))
         if x.ndim == 0 or y.ndim == 0 or len(x) != len(y):
             raise ValueError(f"x and y need the same number of samples (first dimension), got "
                              f"x.shape={x.shape} and y.shape={y.shape}")
@@ -45,6 +52,8 @@ class DataLoader:
     def __iter__(self):
         # the order is drawn now, not at the first ``next``, so state_dict() after iter() is exact
         order = self.rng.permutation(len(self.x)) if self.shuffle else None
+        if order is not None:
+            order = _on(order, _device(self.x))
         self.epoch += 1
         return self._batches(order)
 
@@ -66,3 +75,15 @@ class DataLoader:
         """Restore a ``state_dict()`` so the next ``iter()`` gives the same order as it did."""
         self.epoch = int(state["epoch"])
         self.rng.bit_generator.state = copy.deepcopy(state["rng"])
+
+
+def _device(a):
+    """"cuda" for a CuPy array, else "cpu" (the data package imports nothing from tinyad)."""
+    return "cuda" if type(a).__module__.startswith("cupy") else "cpu"
+
+
+def _on(a, device=None):
+    """`a` (an array of either device, a list) as an array on `device` (default: where it is)."""
+    if (device or _device(a)) == "cuda":
+        return importlib.import_module("cupy").asarray(a)
+    return a.get() if _device(a) == "cuda" else np.asarray(a)

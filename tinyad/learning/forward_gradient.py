@@ -33,7 +33,7 @@ Where the tangents come from (the seam every benchmark times the rule through):
 """
 import numpy as np
 
-from .. import nn, ops, tape
+from .. import backend, nn, ops, tape
 from ..dual import dual_level, unpack
 from ..dual_constructor import dual
 from ..tensor import Tensor, zeros_like
@@ -60,10 +60,11 @@ class ForwardGradient(LearningRule):
         if per_layer and perturb != "weights":
             raise ValueError("ForwardGradient: per_layer draws weight tangents layer by layer; "
                              "it needs perturb='weights'")
-        tangent_draw.draw_flat_numpy(1, distribution, np.random.default_rng(0))   # check the name
+        tangent_draw.check_distribution(distribution)
         self.tangents, self.distribution, self.perturb = tangents, distribution, perturb
         self.draw_flat, self.per_layer = draw_flat, per_layer
         self.rng = np.random.default_rng(seed)
+        self._device_rng = None
         if perturb == "activities":
             self.name = "fg-activity"
 
@@ -82,15 +83,26 @@ class ForwardGradient(LearningRule):
     def draw(self, shapes, like, rng=None):
         """One tangent per shape as this rule draws them (its distribution and generator), in the
         float dtype and on the device of array `like`; from `rng`, default the rule's own."""
-        return tangent_draw.draw(shapes, self.distribution, self.rng if rng is None else rng,
-                                 like, draw_flat=self.draw_flat)
+        return tangent_draw.draw(shapes, self.distribution,
+                                 self.rng_for(like) if rng is None else rng, like,
+                                 draw_flat=self.draw_flat)
+
+    def rng_for(self, like):
+        """The generator of tangents like array `like`: this rule's NumPy generator on the CPU;
+        on the GPU a CuPy generator seeded once from it, so tangents are drawn on the device."""
+        if backend.device_of(like) == "cpu":
+            return self.rng
+        if self._device_rng is None:
+            self._device_rng = tangent_draw.device_generator(self.rng)
+        return self._device_rng
 
     def directional_derivative(self, model, loss_fn, x, y, tangents=None):
         """(loss, ∇f·v): the weight-perturbed rule's dual-number pass alone, along `tangents`
         (one per parameter) or along v drawn as ``update_direction`` draws it (per layer when so
         set)."""
         blocks = self._blocks(model)
-        return self._pass(blocks, loss_fn, x, y, self._tangents_of(blocks, tangents))
+        loss, d = self._pass(blocks, loss_fn, x, y, self._tangents_of(blocks, tangents))
+        return float(loss.item()), float(d.item())
 
     def _blocks(self, model):
         """[(module, its [(name, parameter)])] in the order the forward pass runs them: the whole
@@ -132,21 +144,21 @@ class ForwardGradient(LearningRule):
 
     @staticmethod
     def _pass(blocks, loss_fn, x, y, tangents_of):
-        """(loss, ∇f·v) from one dual-number pass, block by block, recording nothing."""
+        """(loss, ∇f·v) as tensors (on the parameters' device: no host sync) from one dual-number
+        pass, block by block, recording nothing."""
         with tape.no_grad(), dual_level() as level:
             h = x
             for i, (module, named) in enumerate(blocks):
                 duals = {n: dual(p.detach(), Tensor(v)) for (n, p), v in zip(named, tangents_of(i))}
                 h = nn.functional_call(module, duals, h)
                 del duals
-            loss, d = unpack(loss_fn(h, y), level)
-        return float(loss.item()), float(d.item())
+            return unpack(loss_fn(h, y), level)
 
     def _weights(self, model, loss_fn, x, y, given):
         blocks = self._blocks(model)
         tangents_of = self._tangents_of(blocks, given)
         loss, d = self._pass(blocks, loss_fn, x, y, tangents_of)
-        scale = d / self.tangents
+        scale = d.data / self.tangents           # stays on the device: no host sync
         for i, (_, named) in enumerate(blocks):
             for (_, p), v in zip(named, tangents_of(i)):
                 if given is None and p.grad is None and v.dtype == p.dtype:
@@ -154,7 +166,7 @@ class ForwardGradient(LearningRule):
                     p.grad = Tensor(v)
                 else:
                     accumulate(p, scale * v)
-        return loss
+        return float(loss.item())
 
     def _activities(self, model, loss_fn, x, y, given):
         layers = layers_of(model, "ForwardGradient(perturb='activities')")

@@ -12,7 +12,7 @@ and every rule that trains it ends in the same two lines, for some error signal 
 """
 from dataclasses import dataclass
 
-from .. import nn
+from .. import backend, nn, tape
 from ..backend import xp_of
 from ..tensor import Tensor
 
@@ -87,11 +87,12 @@ def output_error(loss_fn, logits, y):
         softmax cross-entropy (mean over N):  e = (softmax(z) - onehot(y)) / N
         mean squared error (mean over all):   e = 2 (z - y) / z.size
 
-    and otherwise by differentiating the loss function alone (never the network)."""
+    and otherwise by differentiating the loss function alone (never the network), with
+    recording on whatever the caller's ``no_grad`` says. `y` may live on either device."""
     from ..nn import functional as F
     xp = xp_of(logits)
-    y = y.data if isinstance(y, Tensor) else xp.asarray(y)
     if loss_fn is F.cross_entropy:
+        y = F.class_labels(Tensor(logits), y)
         z = logits - logits.max(axis=1, keepdims=True)
         p = xp.exp(z)
         p /= p.sum(axis=1, keepdims=True)
@@ -100,11 +101,13 @@ def output_error(loss_fn, logits, y):
         p[xp.arange(n), y] -= 1
         return float(loss), p / n
     if loss_fn is F.mse_loss:
+        y = backend.asarray(raw(y), backend.device_of(logits))
         r = logits - y.reshape(logits.shape)
         return float((r * r).mean()), 2 * r / r.size
-    z = Tensor(logits, requires_grad=True)
-    loss = loss_fn(z, Tensor(y))
-    loss.backward()
+    with tape.enable_grad():
+        z = Tensor(logits, requires_grad=True)
+        loss = loss_fn(z, y)
+        loss.backward()
     return float(loss.item()), z.grad.data
 
 

@@ -11,13 +11,9 @@ All are tinyad operations (the mean cross-entropy, log_softmax and im2col are pr
 their own rules; the rest are compositions), so reverse mode, forward mode and their nestings
 differentiate them.
 """
-import numpy as np
-
-from .. import ops
-from ..backend import xp_of
+from .. import backend, ops
 from ..errors import DtypeError, ShapeError
 from ..ops import gelu, relu, sigmoid, tanh  # noqa: F401  (part of this namespace)
-from ..tensor import Tensor
 from .im2col import geometry, im2col
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -44,22 +40,31 @@ def cross_entropy(logits, labels, reduction="mean"):
     It never exponentiates a large score, so it stays finite for any logits. The mean (the
     default) is one primitive, ``ops.softmax_cross_entropy``; "sum" and "none" index log_softmax."""
     logits = ops.lift(logits)
-    y = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
-    if logits.ndim != 2:
-        raise ShapeError(f"cross_entropy: logits must be (N, C), got shape {logits.shape}")
-    if y.shape != (logits.shape[0],):
-        raise ShapeError(f"cross_entropy: labels must have shape ({logits.shape[0]},) to match "
-                         f"logits {logits.shape}, got {y.shape}")
-    if y.dtype.kind not in "iu":
-        raise DtypeError(f"cross_entropy: labels must be integer class indices, got dtype {y.dtype}")
-    if y.size and (int(y.min()) < 0 or int(y.max()) >= logits.shape[1]):
-        raise IndexError(f"cross_entropy: labels must lie in [0, {logits.shape[1]}), got values "
-                         f"from {int(y.min())} to {int(y.max())}")
+    y = class_labels(logits, labels)
     if reduction == "mean" and len(y):
         return ops.softmax_cross_entropy(logits, y)                     # one primitive
-    rows = xp_of(y).arange(len(y))
+    rows = backend.xp_of(y).arange(len(y))
     picked = ops.log_softmax(logits, -1)[rows, y]                       # (N,)
     return _reduce(-picked, reduction, "cross_entropy")
+
+
+def class_labels(logits, labels, where="cross_entropy"):
+    """`labels` as an integer array (N,) of class indices in [0, C) on the device of `logits`
+    (N, C), checked: a Tensor on that device, or an array of either device or a list (moved
+    there). The range check reads one boolean back from the device (a host sync): an index out
+    of range would otherwise wrap around silently on a GPU."""
+    if logits.ndim != 2:
+        raise ShapeError(f"{where}: logits must be (N, C), got shape {logits.shape}")
+    y = backend.asarray(ops.raw_index(labels, logits, where), logits.device)
+    if y.shape != (logits.shape[0],):
+        raise ShapeError(f"{where}: labels must have shape ({logits.shape[0]},) to match "
+                         f"logits {logits.shape}, got {y.shape}")
+    if y.dtype.kind not in "iu":
+        raise DtypeError(f"{where}: labels must be integer class indices, got dtype {y.dtype}")
+    if y.size and bool(((y < 0) | (y >= logits.shape[1])).any()):
+        raise IndexError(f"{where}: labels must lie in [0, {logits.shape[1]}), got values "
+                         f"from {int(y.min())} to {int(y.max())}")
+    return y
 
 
 def mse_loss(pred, target, reduction="mean"):

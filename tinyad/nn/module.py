@@ -204,7 +204,8 @@ class Module:
             if name not in state_dict:
                 continue
             value = state_dict[name]
-            value = value.numpy() if isinstance(value, Tensor) else np.asarray(value)
+            value = value.data if isinstance(value, Tensor) else value
+            value = backend.asarray(value, backend.device_of(value))     # a list: NumPy
             if value.shape != p.shape:
                 raise ShapeError(f"load_state_dict: parameter '{name}' has shape {p.shape}, the "
                                  f"state dict gives shape {value.shape}")
@@ -213,7 +214,7 @@ class Module:
                                  f"state dict gives dtype {value.dtype}, which is not a number")
             arrays[name] = value.astype(p.dtype)            # a copy, cast as PyTorch's copy_
         for name, value in arrays.items():
-            params[name]._data = backend.to_device(value, params[name].device)
+            params[name]._data = backend.asarray(value, params[name].device)   # moved, if need be
         return LoadResult(missing, unexpected)
 
     # ---- printing -----------------------------------------------------------------------

@@ -2,10 +2,11 @@
 Python numbers meeting a tensor follow NumPy 2's weak-scalar rule (lifting.py)."""
 import numpy as np
 
+from .. import backend
 from .. import primitives as P
 from ..interpreter import apply
 from ..tensor import Tensor
-from .lifting import DEFAULT_FLOAT, SCALARS, astype, lift, lift_pair
+from .lifting import DEFAULT_FLOAT, SCALARS, astype, lift, lift_pair, same_device
 
 
 def add(x, y): return apply(P.add, *lift_pair(x, y))
@@ -37,8 +38,10 @@ def div(x, y):
 def where(cond, x, y):
     """``cond ? x : y`` elementwise; `cond` is a boolean tensor or array (no gradient)."""
     x, y = lift_pair(x, y)
-    cond = cond._data if isinstance(cond, Tensor) else x._xp.asarray(cond)
-    return apply(P.select, x, y, cond=cond.astype(bool))
+    if isinstance(cond, Tensor):
+        same_device("where", x, cond)
+        cond = cond._data
+    return apply(P.select, x, y, cond=backend.asarray(cond, x.device).astype(bool))
 
 
 def identity(x): return apply(P.identity, lift(x))
@@ -47,6 +50,8 @@ def identity(x): return apply(P.identity, lift(x))
 def compare(name, x, y):
     """A comparison (``<``, ``==``...): a bool tensor of the primal values, with no gradient.
     A Python number is compared exactly, as NumPy 2 compares it (``i64 > 16777216.5``)."""
-    x, y = (v._data if isinstance(v, Tensor) else v if isinstance(v, SCALARS) else lift(v)._data
-            for v in (x, y))
-    return Tensor(getattr(np, name)(x, y))
+    like = x if isinstance(x, Tensor) else y if isinstance(y, Tensor) else None
+    x, y = (v if isinstance(v, SCALARS) else lift(v, like) for v in (x, y))
+    if isinstance(x, Tensor) and isinstance(y, Tensor):
+        same_device(name, x, y)
+    return Tensor(getattr(np, name)(*(v._data if isinstance(v, Tensor) else v for v in (x, y))))

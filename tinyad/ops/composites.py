@@ -32,7 +32,7 @@ def softmax_cross_entropy(logits, labels):
     ``mean_n (logsumexp(z[n]) - z[n, labels[n]])`` for logits z (N, C), N >= 1, and integer
     labels (N,) in [0, C), moved to z's device. Checked inputs: nn.functional.cross_entropy."""
     z = lift(logits)
-    return apply(P.cross_entropy, z, labels=raw_index(labels, z._xp))
+    return apply(P.cross_entropy, z, labels=raw_index(labels, z, "cross_entropy"))
 
 
 def softmax(x, axis=-1):

@@ -16,6 +16,7 @@ of their own dtype (ad.tensor); two tensors promote as NumPy promotes two arrays
 import numpy as np
 
 from .. import primitives as P
+from ..errors import DeviceError
 from ..interpreter import apply
 from ..tensor import Tensor, tensor
 
@@ -24,13 +25,24 @@ DEFAULT_FLOAT, DEFAULT_INT = np.dtype(np.float32), np.dtype(np.int64)
 
 
 def lift(x, like=None):
-    """`x` as a Tensor; a number meeting the tensor `like` takes its dtype by the rule above
-    (the kind-crossing float case needs ``lift_pair``, which casts the tensor) and its device."""
+    """`x` as a Tensor. Meeting the tensor `like`, a constant on its device: a number takes its
+    dtype by the rule above (the kind-crossing float case needs ``lift_pair``, which casts the
+    tensor) and is filled in place there (nothing is copied from the host); a raw array (NumPy or
+    CuPy) keeps its dtype and is moved to that device if it is on the other one."""
     if isinstance(x, Tensor):
         return x
-    if like is not None and isinstance(x, SCALARS):
-        return Tensor(like._xp.asarray(x, dtype=scalar_dtype(x, like.dtype)))
-    return tensor(x)
+    if like is None:
+        return tensor(x)
+    if isinstance(x, SCALARS):
+        return Tensor(like._xp.full((), x, dtype=scalar_dtype(x, like.dtype)))
+    return tensor(x, device=like.device)
+
+
+def same_device(op, x, y):
+    """Two tensors that must share a device (an operation that is no primitive checks here)."""
+    if x.device != y.device:
+        raise DeviceError(f"{op}: inputs on different devices {[x.device, y.device]} with shapes "
+                          f"{x.shape}, {y.shape}; move them with .to('cuda') or .to('cpu')")
 
 
 def scalar_dtype(x, dtype):

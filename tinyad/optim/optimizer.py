@@ -87,8 +87,8 @@ class Optimizer:
                 continue
             g = self._checked_grad(i, p)
             new_p, new_state = self.update(p.data, g, dict(self.state.get(i, {})), group)
-            self._check_finite(i, g, new_p, new_state)
             pending.append((i, p, new_p.astype(p.dtype, copy=False), new_state))
+        self._check_finite(pending)
         for i, p, new_p, new_state in pending:        # commit: nothing below can fail
             p._data = new_p
             self.state[i] = new_state
@@ -107,13 +107,23 @@ class Optimizer:
                               f"{backend.device_of(g)}; nothing was changed")
         return g.astype(p.dtype, copy=False)
 
-    def _check_finite(self, i, g, new_p, new_state):
-        xp = backend.xp_of(new_p)
-        arrays = [new_p] + [v for v in new_state.values() if hasattr(v, "shape")]
-        if not all(bool(xp.isfinite(a).all()) for a in arrays):
-            bad = int((~xp.isfinite(g)).sum())
-            raise FloatingPointError(f"{self._where(i)}: the update is not finite (the gradient "
-                                     f"has {bad} non-finite entries); nothing was changed")
+    def _check_finite(self, pending):
+        """Every new value and state array finite? Decided on each device and read back once
+        per device (one host sync per step, not one per array); only a failing step looks for
+        the parameter to blame."""
+        flags = {}
+        for _, _, new_p, new_state in pending:
+            xp = backend.xp_of(new_p)
+            flags.setdefault(xp, []).extend(xp.isfinite(a).all() for a in _arrays(new_p, new_state))
+        if all(bool(xp.stack(f).all()) for xp, f in flags.items()):
+            return
+        for i, p, new_p, new_state in pending:
+            xp = backend.xp_of(new_p)
+            if not all(bool(xp.isfinite(a).all()) for a in _arrays(new_p, new_state)):
+                bad = int((~xp.isfinite(p.grad.data)).sum())
+                raise FloatingPointError(f"{self._where(i)}: the update is not finite (the "
+                                         f"gradient has {bad} non-finite entries); nothing was "
+                                         "changed")
 
     def zero_grad(self, set_to_none=True):
         """Forget accumulated gradients: ``.grad = None`` (or zeros with ``set_to_none=False``)."""
@@ -168,4 +178,9 @@ class Optimizer:
         if value.shape != p.shape:
             raise ShapeError(f"{type(self).__name__}.load_state_dict: state '{key}' of "
                              f"{self.names[i]!r} has shape {value.shape}, the parameter {p.shape}")
-        return backend.to_device(np.array(value, dtype=p.dtype, copy=True), p.device)
+        return backend.copy_to(value, p.device, p.dtype)
+
+
+def _arrays(new_p, new_state):
+    """A parameter's new value and its new state arrays (step counts are not arrays)."""
+    return [new_p] + [v for v in new_state.values() if hasattr(v, "shape")]
