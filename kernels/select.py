@@ -110,15 +110,19 @@ def softmax_xent(logits, labels):
     """Mean softmax cross-entropy and dL/dlogits = (softmax - onehot) / N.
 
     logits (N, C) float, labels (N,) integers in [0, C). Returns ``(loss, dlogits)``: loss a 0-d
-    array and dlogits (N, C), both in the dtype of logits, on logits' device.
+    array and dlogits (N, C), both in the dtype of logits, on logits' device. An empty batch
+    (N = 0) has loss NaN, the mean of nothing, as in NumPy.
     """
     logits = _array(logits)
     labels = on_device_of(labels, logits)
-    if logits.ndim != 2 or logits.shape[0] == 0 or logits.shape[1] == 0:
-        raise ValueError(f"softmax_xent: logits must be (N, C) with N, C >= 1, got {logits.shape}")
+    if logits.ndim != 2 or logits.shape[1] == 0:
+        raise ValueError(f"softmax_xent: logits must be (N, C) with C >= 1, got {logits.shape}")
     if labels.shape != logits.shape[:1] or labels.dtype.kind not in "iu":
         raise ValueError(f"softmax_xent: labels must be integers of shape ({logits.shape[0]},), "
                          f"got {labels.dtype} {labels.shape}")
+    xp = array_module(logits)
+    if labels.size == 0:
+        return xp.asarray(xp.nan, dtype=logits.dtype), xp.zeros_like(logits)
     if int(labels.min()) < 0 or int(labels.max()) >= logits.shape[1]:
         raise ValueError(f"softmax_xent: labels must lie in [0, {logits.shape[1]})")
     return select("softmax_xent", logits).softmax_xent(logits, labels)

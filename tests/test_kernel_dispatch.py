@@ -99,6 +99,8 @@ def test_dispatch_validates_inputs():
         K.softmax_xent(x, np.array([0.0, 1.0, 2.0]))
     with pytest.raises(ValueError, match="logits must be"):
         K.softmax_xent(x[0], np.array([0]))
+    loss, g = K.softmax_xent(x[:0], np.zeros(0, int))              # empty batch: NaN, as NumPy
+    assert np.isnan(loss) and loss.dtype == x.dtype and g.shape == (0, 5)
     with pytest.raises(ValueError, match="do not chain"):
         K.matmul(x, x)
     with pytest.raises(ValueError, match="do not come from an input"):

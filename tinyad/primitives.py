@@ -166,11 +166,11 @@ cross_entropy = Primitive(            # out = mean_n (logsumexp(z[n]) - z[n, y_n
 
 
 def _xent_grad(z, labels):
-    """d out / dz = (softmax(z) - onehot(labels)) / N, (N, C). A constant from one NumPy pass
-    when nothing will differentiate it again (as for the activations); otherwise written in
-    tinyad ops, exact to any order."""
+    """d out / dz = (softmax(z) - onehot(labels)) / N, (N, C). A constant from
+    ``kernels.softmax_xent`` when nothing will differentiate it again (as for the activations);
+    otherwise written in tinyad ops, exact to any order."""
     if z._level < 0 and not (tape.recording() and z._requires_grad):
-        return const(_xent_grad_array(z.data, labels))
+        return const(kernels.softmax_xent(z.data, labels)[1])
     onehot = _xp(z.data).zeros(z.shape, dtype=z.dtype)
     onehot[_xp(z.data).arange(len(labels)), labels] = 1
     return (ops.exp(ops.log_softmax(z, -1)) - const(onehot)) * (1.0 / z.shape[0])
@@ -189,20 +189,8 @@ def _log_softmax(x, axis):
 
 
 def _cross_entropy(z, labels):
-    """mean over rows of lse - z[n, y_n], lse = m + log sum e^(z - m), m = the row max."""
-    xp = _xp(z)
-    s = z - z.max(axis=1, keepdims=True)
-    losses = xp.log(xp.exp(s).sum(axis=1)) - s[xp.arange(len(labels)), labels]
-    return losses.mean()
-
-
-def _xent_grad_array(z, labels):
-    """(softmax(z) - onehot(labels)) / N on arrays, in z's dtype."""
-    xp = _xp(z)
-    e = xp.exp(z - z.max(axis=1, keepdims=True))
-    g = e / e.sum(axis=1, keepdims=True)
-    g[xp.arange(len(labels)), labels] -= 1
-    return g / z.dtype.type(len(labels))
+    """mean over rows of lse - z[n, y_n] (kernels.softmax_xent, which also gives the gradient)."""
+    return kernels.softmax_xent(z, labels)[0]
 
 
 def _windows(shape, kernel, stride, padding):
