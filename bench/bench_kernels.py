@@ -15,7 +15,6 @@ parallel kernels a lot. Usage::
     python bench/bench_kernels.py --quick    # seconds: one size, few repetitions, writes nothing
 """
 import argparse
-import importlib
 import json
 import os
 import platform
@@ -27,7 +26,6 @@ import numpy as np
 
 import tinyad.kernels as K
 from tinyad.kernels import cpu_matmul, reference
-from tinyad.kernels.select import NUMBA_MODULE
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -96,8 +94,7 @@ def bench_cpu(quick):
              + [(s, window_cases(s)) for s in images])
     for shape, kernels in cases:
         for kernel, act, args in kernels:
-            numba_module = importlib.import_module(f"tinyad.kernels.{NUMBA_MODULE[kernel]}")
-            ref_fn, fused_fn = getattr(reference, kernel), getattr(numba_module, kernel)
+            ref_fn, fused_fn = getattr(K.NUMPY, kernel), getattr(K.NUMBA_CPU, kernel)
             fused_fn(*args)                                   # compile (or load the cache)
             first, = median_seconds(lambda: ref_fn(*args), reps=3, warmup=1)
             n = reps_for(first, budget)
@@ -120,7 +117,7 @@ def bench_cpu(quick):
                        "numba_vs_blas": gflops["numba"] / gflops["blas"]})
         print(f"matmul {n:5d}: BLAS {gflops['blas']:7.1f} GFLOP/s  Numba "
               f"{gflops['numba']:7.1f} GFLOP/s", flush=True)
-    return {"kernels": rows, "matmul": matmul, "step": bench_step(quick), "auto": dict(K.AUTO)}
+    return {"kernels": rows, "matmul": matmul, "step": bench_step(quick), "auto": dict(K.AUTO["cpu", "float32"])}
 
 
 def bench_step(quick):
@@ -176,7 +173,7 @@ def cpu_markdown(res):
               "| batch x width | all NumPy | all Numba | auto |", "|---|---:|---:|---:|"]
     lines += [f"| {r['batch']}x{r['width']} | {r['numpy_ms']:.3f} | {r['numba_ms']:.3f} | "
               f"{r['auto_ms']:.3f} |" for r in res["step"]]
-    lines += ["", "Default backend per kernel (``tinyad.kernels.AUTO``): "
+    lines += ["", "Default backend per kernel for float32 on the CPU (``tinyad.kernels.AUTO``): "
               + ", ".join(f"{k} = {v}" for k, v in res["auto"].items()), ""]
     return "\n".join(lines)
 

@@ -81,11 +81,22 @@ def index_of(name):
     return ACTIVATIONS.index(check(name))
 
 
-def compile_rules(jit, **elementary):
-    """RULES compiled by `jit` (``numba.njit(inline="always")``, ``cuda.jit(device=True)``...)
-    with this module's elementary operations replaced by `elementary` (exp=, tanh_=, where=,
-    const=). Returns {name: compiled}; gelu calls the compiled sigmoid."""
-    return compile_copies(jit, RULES, globals(), elementary)
+def scalar_where(c, a, b):
+    """``where`` for one element, as compiled kernels run it."""
+    return a if c else b
+
+
+def scalar_const(x, v):
+    """``const`` for one element: v in the type of the scalar x."""
+    return type(x)(v)
+
+
+def compile_rules(jit, exp, tanh):
+    """RULES compiled for one element by `jit` (``numba.njit(inline="always")``,
+    ``cuda.jit(device=True)``...) with the target's `exp` and `tanh` and the scalar ``where``
+    and ``const``. Returns {name: compiled}; gelu calls the compiled sigmoid."""
+    scalar = {"where": jit(scalar_where), "const": jit(scalar_const), "exp": exp, "tanh_": tanh}
+    return compile_copies(jit, RULES, globals(), scalar)
 
 
 def compile_copies(jit, functions, module_globals, elementary):

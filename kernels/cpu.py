@@ -21,8 +21,7 @@ from .activations import by_kind, compile_rules, index_of
 from .arrays import FLOATS
 from .jit import inline, kernel, launch
 
-RULES = compile_rules(inline, exp=cpu_math.exp, tanh_=cpu_math.tanh, where=cpu_math.where,
-                      const=cpu_math.const)
+RULES = compile_rules(inline, exp=cpu_math.exp, tanh=cpu_math.tanh)
 rule = by_kind(inline, list(RULES.values()))     # rule(kind, x): ACTIVATIONS[kind]
 
 

@@ -53,17 +53,7 @@ THREADS = 256                    # per block for the elementwise kernels
 device = cuda.jit(device=True, inline="always")
 
 
-@device
-def where(c, a, b):
-    return a if c else b
-
-
-@device
-def const(x, v):
-    return type(x)(v)
-
-
-RULES = compile_rules(device, exp=math.exp, tanh_=math.tanh, where=where, const=const)
+RULES = compile_rules(device, exp=math.exp, tanh=math.tanh)
 rule = by_kind(device, list(RULES.values()))       # rule(kind, x): ACTIVATIONS[kind]
 row = compile_copies(device, {"row_sum": xent.row_sum, "row": xent.row}, vars(xent),
                      {"exp": math.exp, "log": math.log})["row"]
