@@ -95,3 +95,17 @@ def test_higher_order_formulas_match_the_definitions(name):
     numeric = (kernels.reference.act_forward(name, x + h)[1]
                - kernels.reference.act_forward(name, x - h)[1]) / (2 * h)
     np.testing.assert_allclose(second.numpy(), numeric, rtol=1e-5, atol=1e-7)
+
+
+def test_the_engine_matmul_runs_on_the_selected_backend(monkeypatch):
+    calls = []
+    monkeypatch.setattr(kernels.NUMBA_CPU, "matmul", lambda a, b: calls.append(a.shape) or a @ b)
+    a, b = np.ones((3, 4), np.float32), np.ones((4, 2), np.float32)
+    with kernels.using("numba"):
+        out = ad.tensor(a, requires_grad=True) @ ad.tensor(b)
+        out.sum().backward()
+    assert calls[0] == (3, 4) and len(calls) >= 2                 # forward, and a VJP product
+    with kernels.using("numpy"):
+        calls.clear()
+        ad.tensor(a) @ ad.tensor(b)
+    assert calls == []

@@ -79,6 +79,70 @@ def test_one_activation_table_names_every_rule():
     assert [activations.index_of(n) for n in K.ACTIVATIONS] == list(range(len(K.ACTIVATIONS)))
 
 
+def test_reference_values():
+    x = np.array([-1.0, 0.0, 1.0, 2.0])
+    np.testing.assert_allclose(ref.act_forward("gelu", x)[0], [-0.158808, 0.0, 0.841192, 1.954598],
+                               atol=1e-6)
+    np.testing.assert_allclose(ref.act_forward("sigmoid", x)[0], 1 / (1 + np.exp(-x)), rtol=1e-15)
+    assert np.isnan(ref.act_forward("relu", np.array([np.nan]))[0][0])
+
+
+def test_reference_softmax_xent_gradient_and_stability():
+    z, labels = specs._normal(np.random.default_rng(1), (5, 4), np.float64), np.array([0, 3, 1, 1, 2])
+    loss, g = ref.softmax_xent(z, labels)
+    p = np.exp(z) / np.exp(z).sum(1, keepdims=True)
+    np.testing.assert_allclose(loss, -np.log(p[range(5), labels]).mean(), rtol=1e-14)
+    h, numeric = 1e-6, np.empty_like(z)
+    for idx in np.ndindex(*z.shape):
+        e = np.zeros_like(z)
+        e[idx] = h
+        up, down = ref.softmax_xent(z + e, labels)[0], ref.softmax_xent(z - e, labels)[0]
+        numeric[idx] = (up - down) / (2 * h)
+    np.testing.assert_allclose(g, numeric, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(g.sum(1), 0, atol=1e-15)                 # softmax sums to 1
+    big_loss, big_g = ref.softmax_xent(z * 1e4, labels)              # exp would overflow unshifted
+    assert np.isfinite(big_loss) and np.isfinite(big_g).all()
+
+
+def loop_col2im(cols, shape, kernel, stride, padding):
+    """col2im by its definition, one element at a time, in float64."""
+    n, c, h, w = shape
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    out = np.zeros(shape)
+    for (b, y, x, i, j, ch), v in np.ndenumerate(cols.reshape(n, oh, ow, kh, kw, c)):
+        if 0 <= y * sh + i - ph < h and 0 <= x * sw + j - pw < w:
+            out[b, ch, y * sh + i - ph, x * sw + j - pw] += v
+    return out
+
+
+@pytest.mark.parametrize("shape,kernel,stride,padding", [
+    ((2, 3, 5, 6), (3, 3), (1, 1), (1, 1)),          # overlapping, padded
+    ((1, 2, 7, 5), (2, 3), (2, 1), (0, 1)),          # uneven kernel and stride
+    ((2, 1, 6, 6), (2, 2), (3, 3), (0, 0)),          # gaps between windows
+    ((1, 4, 3, 3), (3, 3), (1, 1), (2, 2)),          # more padding than image
+])
+def test_col2im_matches_its_definition_and_numba_matches_bit_for_bit(shape, kernel, stride,
+                                                                      padding):
+    n, c, h, w = shape
+    oh = (h + 2 * padding[0] - kernel[0]) // stride[0] + 1
+    ow = (w + 2 * padding[1] - kernel[1]) // stride[1] + 1
+    cols = specs._normal(np.random.default_rng(0), (n * oh * ow, kernel[0] * kernel[1] * c),
+                         np.float64)
+    got = ref.col2im(cols, shape, kernel, stride, padding)
+    np.testing.assert_allclose(got, loop_col2im(cols, shape, kernel, stride, padding),
+                               rtol=1e-12, atol=1e-13)
+    np.testing.assert_array_equal(K.NUMBA_CPU.col2im(cols, shape, kernel, stride, padding), got)
+
+
+def test_numba_matmul_is_c_ordered_and_takes_transposed_views():
+    a, b = specs._normal(np.random.default_rng(0), (9, 6), np.float64), \
+        specs._normal(np.random.default_rng(1), (11, 9), np.float64)
+    got = K.NUMBA_CPU.matmul(a.T, b.T)
+    assert got.flags.c_contiguous
+    np.testing.assert_allclose(got, a.T @ b.T, rtol=1e-12)
+
+
 # --- the CPU target's elementary functions ------------------------------------------------------
 @pytest.fixture(scope="module")
 def elementwise():
@@ -170,3 +234,40 @@ def test_cupy_rule_sources_match_the_definitions(host_rules, name, dtype):
             x = np.ascontiguousarray(case.arrays[0]).reshape(-1)
             specs.check(type("HostC", (), {"act_forward": staticmethod(host_rules)}),
                         specs.Case("act_forward", (name,), (x,), tails=case.tails))
+
+
+# --- on a GPU: the registry on both CUDA backends, and the switch on CUDA tensors ---------------
+@pytest.fixture(scope="module")
+def cp():
+    cupy = pytest.importorskip("cupy")
+    try:
+        if cupy.cuda.runtime.getDeviceCount() < 1:
+            pytest.skip("no CUDA device")
+    except Exception as e:                                      # CUDARuntimeError without a driver
+        pytest.skip(f"no CUDA device: {e}")
+    return cupy
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("backend", [K.CUPY, K.NUMBA_CUDA], ids=lambda b: b.name)
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_registry_on_the_gpu(cp, backend):
+    for case in CASES:
+        specs.check(backend, case, to_device=cp.asarray, to_host=cp.asnumpy)
+
+
+@pytest.mark.gpu
+def test_the_switch_picks_the_cuda_backend_on_cupy_arrays(cp):
+    import tinyad as ad
+    x = cp.asarray(specs._normal(np.random.default_rng(0), (33, 17), np.float32))
+    w = cp.asarray(specs._normal(np.random.default_rng(1), (17, 5), np.float32))
+    with K.using("numba"):
+        assert K.select("gelu", x) is K.NUMBA_CUDA and K.select("matmul", x) is K.NUMBA_CUDA
+        assert isinstance(K.act_forward("gelu", x)[0], cp.ndarray)
+        fused = ad.gelu(ad.tensor(x) @ ad.tensor(w)).numpy()
+    with K.using("auto"):
+        assert K.select("gelu", x) is K.CUPY
+        plain = ad.gelu(ad.tensor(x) @ ad.tensor(w)).numpy()
+    np.testing.assert_allclose(fused, plain, rtol=1e-4, atol=1e-5)
+    loss, g = K.softmax_xent(x, np.arange(33) % 17)            # NumPy labels: moved to the GPU
+    assert isinstance(g, cp.ndarray)

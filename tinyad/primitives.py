@@ -107,7 +107,7 @@ relu = activation("relu", lambda out, x: mask(x.data > 0, out))
 gelu = activation("gelu", _gelu_partial)
 
 # --- linear algebra ---------------------------------------------------------------------------
-matmul = Primitive("matmul", np.matmul,                     # x (..., n, k) @ y (..., k, m)
+matmul = Primitive("matmul", kernels.matmul,                # x (..., n, k) @ y (..., k, m)
                    rule="x.shape[-1] must equal y.shape[-2]; leading (batch) axes broadcast",
                    jvp=(lambda t, out, x, y: t @ y,
                         lambda t, out, x, y: x @ t),
