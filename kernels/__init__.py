@@ -3,6 +3,7 @@
 One call computes what the engine needs from an activation in a single pass over memory::
 
     y, dydx = act_forward("gelu", x)        # value and derivative: what the tape saves
+    y = act_value("gelu", x)                # the value alone, from whole-array operations
     y, ty   = act_jvp("gelu", x, t)         # value and tangent f'(x) t: what a dual number carries
     y, dydx = bias_act("relu", x, b)        # f(x + b) for x (batch, features), b (features,)
     loss, dlogits = softmax_xent(logits, labels)   # mean loss, (softmax - onehot) / N
@@ -20,9 +21,9 @@ on-disk cache), on first use; CuPy and numba.cuda load only in the GPU modules.
 from .activations import ACTIVATIONS
 from .arrays import FLOATS, is_cupy
 from .backends import AUTO, BACKENDS, CUPY, NUMBA_CPU, NUMBA_CUDA, NUMPY, Backend
-from .select import (SWITCH, act_forward, act_jvp, backend, bias_act, col2im, fused, matmul,
+from .select import (SWITCH, act_forward, act_jvp, act_value, backend, bias_act, col2im, fused, matmul,
                      select, softmax_xent, use, using)
 
 __all__ = ["ACTIVATIONS", "AUTO", "BACKENDS", "Backend", "CUPY", "FLOATS", "NUMBA_CPU",
-           "NUMBA_CUDA", "NUMPY", "SWITCH", "act_forward", "act_jvp", "backend", "bias_act",
+           "NUMBA_CUDA", "NUMPY", "SWITCH", "act_forward", "act_jvp", "act_value", "backend", "bias_act",
            "col2im", "fused", "is_cupy", "matmul", "select", "softmax_xent", "use", "using"]

@@ -1,30 +1,31 @@
-"""Each activation written once: its value and its derivative, as one function of x.
+"""Each activation written once: its value and its derivative, two functions of x.
 
-The same function runs on NumPy (or CuPy) arrays as it stands, and is compiled for one element at
-a time by Numba for the CPU (cpu.py) and for CUDA (cuda.py): ``compile_rules`` makes a copy of
-each function whose elementary operations (``exp``, ``tanh``, ``where``, ``const``) are the
-target's, so the formulas below are the only ones (minitorch compiles its scalar operators the
-same way). The CuPy kernels' CUDA C sources and the engine's differentiable formulas for higher
-orders are tested against these::
+The same functions run on NumPy (or CuPy) arrays as they stand, and are compiled for one element
+at a time by Numba for the CPU (cpu.py) and for CUDA (cuda.py): ``compile_rules`` makes a copy of
+each function whose elementary operations (``exp``, ``tanh_``, ``where``, ``maximum``,
+``const``) are the target's, so the formulas below are the only ones (minitorch compiles its
+scalar operators the same way). A compiled kernel computes both in one pass (the compiler shares
+their common work). The CuPy kernels' CUDA C sources and the engine's differentiable formulas
+for higher orders are tested against these::
 
-    relu(x)    = x if x > 0 else 0                   relu'    = 1 if x > 0 else 0
-    tanh(x)                                          tanh'    = 4e / (1 + e)^2,    e = exp(-2|x|)
-    sigmoid(x) = 1/(1 + e) if x >= 0 else e/(1 + e)  sigmoid' = e / (1 + e)^2,    e = exp(-|x|)
+    relu(x)    = max(x, 0)                 relu'(x)    = 1 if x > 0 else 0
+    tanh(x)                                tanh'(x)    = 4e / (1 + e)^2,    e = exp(-2|x|)
+    sigmoid(x) = 1 / (1 + exp(-x))         sigmoid'(x) = e / (1 + e)^2,     e = exp(-|x|)
     gelu(x)    = x sigmoid(2u),  u = k (x + a x^3),  k = sqrt(2/pi),  a = 0.044715
     gelu'(x)   = sigmoid(2u) + x sigmoid'(2u) 2k (1 + 3 a x^2)
 
-Why these forms: every ``exp`` takes an argument <= 0, so nothing overflows, and nothing
-cancels in either tail. ``(1 + tanh(x/2)) / 2`` gives sigmoid(-20) = 0 in float32 (the true value
-is 2.06e-9) and ``s (1 - s)`` gives sigmoid'(20) = 0; ``1 - tanh^2`` gives tanh'(20) = 0 for
-1.7e-17. GELU is the tanh approximation (Hendrycks & Gimpel 2016, as in GPT-2), x/2 (1 + tanh u),
-written as x sigmoid(2u): the same function, without the cancellation of 1 + tanh u for x << 0.
-``relu(nan)`` is nan and every other rule passes NaN through.
+Why these forms: nothing cancels in either tail. ``(1 + tanh(x/2)) / 2`` gives sigmoid(-20) = 0
+in float32 (the true value is 2.06e-9; 1 / (1 + e^20) keeps it, and e^-x overflowing to inf for
+x << 0 gives the right 0), ``s (1 - s)`` gives sigmoid'(20) = 0, and ``1 - tanh^2`` gives
+tanh'(20) = 0 for 1.7e-17. GELU is the tanh approximation (Hendrycks & Gimpel 2016, as in GPT-2),
+x/2 (1 + tanh u), written as x sigmoid(2u): the same function, without the cancellation of
+1 + tanh u for x << 0. ``relu(nan)`` is nan and every other function passes NaN through.
 
-Writing one: a function of x alone, no ``if`` (arrays have no truth value: use ``where``),
+Writing one: two functions of x alone, no ``if`` (arrays have no truth value: use ``where``),
 constants through ``const(x, v)`` (x's precision: in a float32 kernel a bare 0.5 would make the
-arithmetic float64), ``exp`` only of arguments <= 0 (the CPU kernels' fast exp assumes it), then an
-entry in RULES. It is then an activation everywhere: the kernels, the engine's switch, the
-registry tests (tests/kernel_specs.py), and the names ``nn`` and the CLI offer.
+arithmetic float64), then an entry in RULES. It is then an activation everywhere: the kernels,
+the engine's switch, the registry tests (tests/kernel_specs.py), and the names ``nn`` and the
+CLI offer.
 """
 import types
 
@@ -34,7 +35,7 @@ GELU_K = 0.7978845608028654          # sqrt(2 / pi)
 GELU_A = 0.044715
 
 # The elementary operations, here NumPy's (they also take CuPy arrays); compile_rules swaps them.
-exp, tanh_, where = np.exp, np.tanh, np.where
+exp, tanh_, where, maximum = np.exp, np.tanh, np.where, np.maximum
 
 
 def const(x, v):
@@ -43,29 +44,43 @@ def const(x, v):
 
 
 def relu(x):
-    zero = const(x, 0)
-    return where(x <= zero, zero, x), where(x > zero, const(x, 1), zero)
+    return maximum(x, const(x, 0))
+
+
+def relu_derivative(x):
+    return where(x > const(x, 0), const(x, 1), const(x, 0))
 
 
 def tanh(x):
-    one = const(x, 1)
+    return tanh_(x)
+
+
+def tanh_derivative(x):
     e = exp(const(x, -2) * abs(x))
-    return tanh_(x), const(x, 4) * e / ((one + e) * (one + e))
+    return const(x, 4) * e / ((const(x, 1) + e) * (const(x, 1) + e))
 
 
 def sigmoid(x):
+    return const(x, 1) / (const(x, 1) + exp(-x))
+
+
+def sigmoid_derivative(x):
     e = exp(-abs(x))
-    r = const(x, 1) / (const(x, 1) + e)
-    return where(x >= const(x, 0), r, e * r), e * r * r
+    return e / ((const(x, 1) + e) * (const(x, 1) + e))
 
 
 def gelu(x):
+    return x * sigmoid(const(x, 2 * GELU_K) * (x + const(x, GELU_A) * x * x * x))
+
+
+def gelu_derivative(x):
     k2, a, x2 = const(x, 2 * GELU_K), const(x, GELU_A), x * x
-    s, ds = sigmoid(k2 * (x + a * x * x2))
-    return x * s, s + x * ds * k2 * (const(x, 1) + const(x, 3) * a * x2)
+    u = k2 * (x + a * x * x2)
+    return sigmoid(u) + x * sigmoid_derivative(u) * k2 * (const(x, 1) + const(x, 3) * a * x2)
 
 
-RULES = {"relu": relu, "tanh": tanh, "sigmoid": sigmoid, "gelu": gelu}
+RULES = {"relu": (relu, relu_derivative), "tanh": (tanh, tanh_derivative),
+         "sigmoid": (sigmoid, sigmoid_derivative), "gelu": (gelu, gelu_derivative)}
 ACTIVATIONS = tuple(RULES)           # the names, in order: a kernel's `kind` is the index here
 
 
@@ -86,6 +101,11 @@ def scalar_where(c, a, b):
     return a if c else b
 
 
+def scalar_maximum(a, b):
+    """``maximum`` for one element: NaN in a stays NaN, as in NumPy."""
+    return b if a < b else a
+
+
 def scalar_const(x, v):
     """``const`` for one element: v in the type of the scalar x."""
     return type(x)(v)
@@ -93,10 +113,20 @@ def scalar_const(x, v):
 
 def compile_rules(jit, exp, tanh):
     """RULES compiled for one element by `jit` (``numba.njit(inline="always")``,
-    ``cuda.jit(device=True)``...) with the target's `exp` and `tanh` and the scalar ``where``
-    and ``const``. Returns {name: compiled}; gelu calls the compiled sigmoid."""
-    scalar = {"where": jit(scalar_where), "const": jit(scalar_const), "exp": exp, "tanh_": tanh}
-    return compile_copies(jit, RULES, globals(), scalar)
+    ``cuda.jit(device=True)``...) with the target's `exp` and `tanh` and the scalar ``where``,
+    ``maximum`` and ``const``. Returns {name: compiled pair(x) -> (f(x), f'(x))}."""
+    scalar = {"where": jit(scalar_where), "maximum": jit(scalar_maximum),
+              "const": jit(scalar_const), "exp": exp, "tanh_": tanh}
+    functions = {fn.__name__: fn for pair in RULES.values() for fn in pair}
+    compiled = compile_copies(jit, functions, globals(), scalar)
+    return {name: _pair(jit, compiled[value.__name__], compiled[derivative.__name__])
+            for name, (value, derivative) in RULES.items()}
+
+
+def _pair(jit, value, derivative):
+    def pair(x):
+        return value(x), derivative(x)
+    return jit(pair)
 
 
 def compile_copies(jit, functions, module_globals, elementary):

@@ -4,25 +4,36 @@ Activations are the definitions in activations.py run on arrays; softmax cross-e
 xent.softmax_xent; matmul is BLAS. Same signatures and return conventions as every backend
 (backends.py); these also run on CuPy arrays, where the CuPy backend has no kernel of its own.
 """
+import numpy as np
+
 from .activations import RULES, check
 from .arrays import array_module
 from .xent import softmax_xent  # noqa: F401  (this backend's entry point)
 
 
+def act_value(name, x):
+    """``f(x)`` alone: what the engine's forward pass needs when no kernel is fused."""
+    value, _ = RULES[check(name)]
+    with np.errstate(over="ignore"):          # exp(-x) -> inf for x << 0: sigmoid's right 0
+        return value(x)
+
+
 def act_forward(name, x):
     """``(f(x), f'(x))``: the value and what a tape saves for the backward pass."""
-    return RULES[check(name)](x)
+    value, derivative = RULES[check(name)]
+    with np.errstate(over="ignore"):
+        return value(x), derivative(x)
 
 
 def act_jvp(name, x, t):
     """``(f(x), f'(x) * t)``: the value and the tangent a dual number carries forward."""
-    y, d = RULES[check(name)](x)
+    y, d = act_forward(name, x)
     return y, d * t
 
 
 def bias_act(name, x, b):
     """``(f(x + b), f'(x + b))`` for ``x`` of shape (..., features) and ``b`` of (features,)."""
-    return RULES[check(name)](x + b)
+    return act_forward(name, x + b)
 
 
 def matmul(a, b):

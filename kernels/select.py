@@ -81,6 +81,13 @@ def _array(x):
     return x if x.dtype in FLOATS else x.astype(np.float64)
 
 
+def act_value(name, x):
+    """``f(x)`` alone, from the definition on whole arrays (NumPy's or CuPy's): the value where
+    no kernel is fused (a fused kernel gives the derivative in the same pass: act_forward)."""
+    from .reference import act_value
+    return act_value(name, _array(x))
+
+
 def act_forward(name, x):
     """``(f(x), f'(x))`` for f in ACTIVATIONS: value and derivative, shaped and typed like x."""
     x = _array(x)
@@ -151,5 +158,5 @@ def matmul(a, b):
     return select("matmul", a).matmul(a, b)
 
 
-__all__ = ["ACTIVATIONS", "SWITCH", "act_forward", "act_jvp", "backend", "bias_act", "col2im",
+__all__ = ["ACTIVATIONS", "SWITCH", "act_forward", "act_value", "act_jvp", "backend", "bias_act", "col2im",
            "fused", "matmul", "select", "softmax_xent", "use", "using"]

@@ -156,14 +156,19 @@ def elementwise():
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_vectorizable_exp_is_within_2_ulp(dtype, elementwise):
-    x = -np.concatenate([np.linspace(0, 800, 4001), np.geomspace(1e-30, 800, 1000)]).astype(dtype)
-    y, want = elementwise(0, x), np.exp(x.astype(np.float64))
-    normal = want > np.finfo(dtype).tiny
-    assert (np.abs(y - want)[normal] / want[normal]).max() <= 2 * np.finfo(dtype).eps
-    assert (y[~normal] < 2 * np.finfo(dtype).tiny).all()
-    special = elementwise(0, np.array([np.nan, -np.inf, -1e9, 0.0], dtype))
-    assert np.isnan(special[0]) and list(special[1:]) == [0, 0, 1]
+def test_vectorizable_exp_is_within_2_ulp_and_overflows_to_inf(dtype, elementwise):
+    x = np.concatenate([np.linspace(-800, 800, 8001), np.geomspace(1e-30, 800, 1000)])
+    x = np.concatenate([x, -x]).astype(dtype)
+    y = elementwise(0, x)
+    with np.errstate(over="ignore"):
+        want = np.exp(x.astype(np.float64)).astype(dtype).astype(np.float64)  # inf where it is
+        want = np.where(np.isinf(want), np.inf, np.exp(x.astype(np.float64)))
+    normal = (want > np.finfo(dtype).tiny) & np.isfinite(want)
+    assert (np.abs(y[normal] - want[normal]) / want[normal]).max() <= 2 * np.finfo(dtype).eps
+    assert (y[want <= np.finfo(dtype).tiny] < 2 * np.finfo(dtype).tiny).all()
+    assert np.isinf(y[np.isinf(want)]).all()
+    special = elementwise(0, np.array([np.nan, -np.inf, -1e9, 0.0, np.inf, 1e9], dtype))
+    assert np.isnan(special[0]) and list(special[1:]) == [0, 0, 1, np.inf, np.inf]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -79,12 +79,14 @@ cos = elementwise("cos", np.cos, lambda out, x: -ops.sin(x))
 def activation(name, partial):
     """Activation `name` of tinyad.kernels.ACTIVATIONS. Its value, and its derivative when
     nothing will differentiate that again (a backward pass without create_graph, a JVP of
-    untracked values), come from ``kernels.act_forward``: one fused pass when
-    ``kernels.fused(name, x)`` says the kernel table picks one for x's device and dtype, else the
-    definition on whole arrays. Otherwise the derivative is `partial`, written in tinyad ops, which
-    stays exact to any order (tests hold it to the definition)."""
+    untracked values), come from one fused pass of ``kernels.act_forward`` when
+    ``kernels.fused(name, x)`` says the kernel table picks one for x's device and dtype. Otherwise
+    the value is ``kernels.act_value`` (the definition on whole arrays) and the derivative is
+    `partial`, written in tinyad ops, which stays exact to any order (tests hold it to the
+    definition)."""
     def impl(x):
-        return kernels.act_forward(name, x)[0]
+        return kernels.act_forward(name, x)[0] if kernels.fused(name, x) \
+            else kernels.act_value(name, x)
 
     def derivative(out, x):
         if x._level < 0 and not (tape.recording() and x._requires_grad) \
