@@ -21,9 +21,10 @@ on-disk cache), on first use; CuPy and numba.cuda load only in the GPU modules.
 from .activations import ACTIVATIONS
 from .arrays import FLOATS, is_cupy
 from .backends import AUTO, BACKENDS, CUPY, NUMBA_CPU, NUMBA_CUDA, NUMPY, Backend
-from .select import (SWITCH, act_forward, act_jvp, act_value, backend, bias_act, col2im, fused, matmul,
-                     select, softmax_xent, use, using)
+from .select import (SWITCH, act_forward, act_jvp, act_value, backend, bias_act, col2im, fused,
+                     matmul, select, softmax_xent, use, using)
 
 __all__ = ["ACTIVATIONS", "AUTO", "BACKENDS", "Backend", "CUPY", "FLOATS", "NUMBA_CPU",
-           "NUMBA_CUDA", "NUMPY", "SWITCH", "act_forward", "act_jvp", "act_value", "backend", "bias_act",
-           "col2im", "fused", "is_cupy", "matmul", "select", "softmax_xent", "use", "using"]
+           "NUMBA_CUDA", "NUMPY", "SWITCH", "act_forward", "act_jvp", "act_value", "backend",
+           "bias_act", "col2im", "fused", "is_cupy", "matmul", "select", "softmax_xent", "use",
+           "using"]

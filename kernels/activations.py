@@ -10,14 +10,14 @@ for higher orders are tested against these::
 
     relu(x)    = max(x, 0)                 relu'(x)    = 1 if x > 0 else 0
     tanh(x)                                tanh'(x)    = 4e / (1 + e)^2,    e = exp(-2|x|)
-    sigmoid(x) = 1 / (1 + exp(-x))         sigmoid'(x) = e / (1 + e)^2,     e = exp(-|x|)
+    sigmoid(x) = 1/(1 + e) if x >= 0 else e/(1 + e),   sigmoid'(x) = e / (1 + e)^2,  e = exp(-|x|)
     gelu(x)    = x sigmoid(2u),  u = k (x + a x^3),  k = sqrt(2/pi),  a = 0.044715
     gelu'(x)   = sigmoid(2u) + x sigmoid'(2u) 2k (1 + 3 a x^2)
 
-Why these forms: nothing cancels in either tail. ``(1 + tanh(x/2)) / 2`` gives sigmoid(-20) = 0
-in float32 (the true value is 2.06e-9; 1 / (1 + e^20) keeps it, and e^-x overflowing to inf for
-x << 0 gives the right 0), ``s (1 - s)`` gives sigmoid'(20) = 0, and ``1 - tanh^2`` gives
-tanh'(20) = 0 for 1.7e-17. GELU is the tanh approximation (Hendrycks & Gimpel 2016, as in GPT-2),
+Why these forms: every exp is of an argument <= 0, so nothing overflows, nothing cancels in
+either tail, and a value and its derivative share their exp (one per element in a kernel).
+``(1 + tanh(x/2)) / 2`` gives sigmoid(-20) = 0 in float32 (the true value is 2.06e-9),
+``s (1 - s)`` gives sigmoid'(20) = 0, and ``1 - tanh^2`` gives tanh'(20) = 0 for 1.7e-17. GELU is the tanh approximation (Hendrycks & Gimpel 2016, as in GPT-2),
 x/2 (1 + tanh u), written as x sigmoid(2u): the same function, without the cancellation of
 1 + tanh u for x << 0. ``relu(nan)`` is nan and every other function passes NaN through.
 
@@ -61,7 +61,8 @@ def tanh_derivative(x):
 
 
 def sigmoid(x):
-    return const(x, 1) / (const(x, 1) + exp(-x))
+    e = exp(-abs(x))
+    return where(x >= const(x, 0), const(x, 1) / (const(x, 1) + e), e / (const(x, 1) + e))
 
 
 def sigmoid_derivative(x):

@@ -54,9 +54,9 @@ def scale_by_pow2(typingctx, m, n):
 
 @inline
 def exp(u):
-    """e^u (below -745.2, and -inf, give 0; above 710, and inf, give inf). Write u = n ln2 + r with n = round(u / ln2), so
-    |r| <= ln2 / 2 and e^u = 2^n e^r; Cephes' Pade form gives e^r = 1 + 2p / (q - p),
-    p = r P(r^2), q = Q(r^2). NaN gives NaN."""
+    """e^u (below -745.2, and -inf, give 0; above 710, and inf, give inf). Write u = n ln2 + r
+    with n = round(u / ln2), so |r| <= ln2 / 2 and e^u = 2^n e^r; Cephes' Pade form gives
+    e^r = 1 + 2p / (q - p), p = r P(r^2), q = Q(r^2). NaN gives NaN."""
     T = type(u)
     x = T(-745) if u < -745 else (T(710) if u > 710 else u)    # float64's last, both ends
     n = np.floor(x * T(LOG2E) + T(0.5))

@@ -42,7 +42,7 @@ def _lend_numpy_row_stack():
 
 _lend_numpy_row_stack()
 
-from numba import config, cuda, float32, float64  # noqa: E402  (after the loan above)
+from numba import cuda, float32, float64  # noqa: E402  (after the loan above)
 
 from . import xent  # noqa: E402
 from .activations import by_kind, compile_copies, compile_rules, index_of  # noqa: E402
@@ -53,19 +53,10 @@ THREADS = 256                    # per block for the elementwise kernels
 device = cuda.jit(device=True, inline="always")
 
 
-def _simulated_exp(u):
-    """math.exp as CUDA's behaves, for the simulator (which runs Python's): inf on overflow."""
-    try:
-        return math.exp(u)
-    except OverflowError:
-        return math.inf
-
-
-exp = device(_simulated_exp) if config.ENABLE_CUDASIM else math.exp
-RULES = compile_rules(device, exp=exp, tanh=math.tanh)
+RULES = compile_rules(device, exp=math.exp, tanh=math.tanh)
 rule = by_kind(device, list(RULES.values()))       # rule(kind, x): ACTIVATIONS[kind]
 row = compile_copies(device, {"row_sum": xent.row_sum, "row": xent.row}, vars(xent),
-                     {"exp": exp, "log": math.log})["row"]
+                     {"exp": math.exp, "log": math.log})["row"]
 
 
 @cuda.jit

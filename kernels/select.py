@@ -158,5 +158,5 @@ def matmul(a, b):
     return select("matmul", a).matmul(a, b)
 
 
-__all__ = ["ACTIVATIONS", "SWITCH", "act_forward", "act_value", "act_jvp", "backend", "bias_act", "col2im",
-           "fused", "matmul", "select", "softmax_xent", "use", "using"]
+__all__ = ["ACTIVATIONS", "SWITCH", "act_forward", "act_value", "act_jvp", "backend", "bias_act",
+           "col2im", "fused", "matmul", "select", "softmax_xent", "use", "using"]

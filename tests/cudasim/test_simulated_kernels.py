@@ -31,7 +31,6 @@ def test_registry(case):
     specs.check(NUMBA_CUDA, case, to_device=cuda.to_device, to_host=to_host)
 
 
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")     # the simulator's float32 casts of inf
 def test_grid_stride_loop_covers_more_elements_than_threads():
     x = (np.random.default_rng(0).standard_normal(1000) * 3).astype(np.float32)
     y, d = cuda.device_array_like(x), cuda.device_array_like(x)
