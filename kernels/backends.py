@@ -14,9 +14,11 @@ neither Numba nor CuPy.
 
 AUTO says, per device and dtype, which backend runs each kernel ("numpy" or "numba" on the CPU,
 "cupy" or "numba" on CUDA). The CPU rows are measured by bench/bench_engine_kernels.py (the
-activations inside the engine, forward and backward) and bench/bench_kernels.py (softmax
-cross-entropy, matmul, col2im); the numbers are in bench/results/engine_kernels.md and
-bench/results/kernels_cpu.md, not here.
+activations inside the engine, forward and backward: relu's kernel wins alone but not yet in the
+engine, which calls it once per pass and uses one of its two outputs each time) and
+bench/bench_kernels.py (softmax cross-entropy, matmul, col2im); the numbers are in
+bench/results/engine_kernels.md and bench/results/kernels_cpu.md, not here. float64 follows
+float32 (not measured separately); CUDA runs CuPy until a device measures otherwise.
 """
 import importlib
 
@@ -52,7 +54,7 @@ CUPY = Backend("cupy", "cuda", _modules("cupy_kernels", col2im="reference"))
 BACKENDS = {("cpu", "numpy"): NUMPY, ("cpu", "numba"): NUMBA_CPU,
             ("cuda", "cupy"): CUPY, ("cuda", "numba"): NUMBA_CUDA}
 
-_CPU = {"relu": "numba", "tanh": "numpy", "sigmoid": "numba", "gelu": "numba",
+_CPU = {"relu": "numpy", "tanh": "numpy", "sigmoid": "numba", "gelu": "numba",
         "softmax_xent": "numba", "matmul": "numpy", "col2im": "numba"}
 _CUDA = dict.fromkeys(_CPU, "cupy")
 AUTO = {("cpu", "float32"): _CPU, ("cpu", "float64"): _CPU,
