@@ -34,6 +34,7 @@ def _check(name):
     return name
 
 
+_AUTO = {(device, np.dtype(dtype)): row for (device, dtype), row in AUTO.items()}  # dtype keys
 _default = _check(os.environ.get("TINYAD_KERNELS", "auto").strip().lower() or "auto")
 _scoped = contextvars.ContextVar("tinyad_kernels", default=None)
 
@@ -61,12 +62,13 @@ def backend():
 
 def select(key, x):
     """The Backend that runs kernel `key` on array `x`: by x's device and dtype and the switch."""
-    if x.dtype not in FLOATS:
-        return NUMPY
     device = "cuda" if is_cupy(x) else "cpu"
+    row = _AUTO.get((device, x.dtype))
+    if row is None:                           # not float32/float64
+        return NUMPY
     choice = backend()
     if choice == "auto":
-        choice = AUTO[device, x.dtype.name][key]
+        choice = row[key]
     return BACKENDS[device, "cupy" if device == "cuda" and choice == "numpy" else choice]
 
 

@@ -109,3 +109,16 @@ def test_the_engine_matmul_runs_on_the_selected_backend(monkeypatch):
         calls.clear()
         ad.tensor(a) @ ad.tensor(b)
     assert calls == []
+
+
+def test_the_engine_kernel_benchmark_runs(tmp_path):
+    """bench/bench_engine_kernels.py --quick: runs and writes its table (numbers not checked)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, str(root / "bench" / "bench_engine_kernels.py"),
+                           "--quick", "--out", str(tmp_path)], cwd=root, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "engine forward+backward" in (tmp_path / "engine_kernels.md").read_text()
