@@ -24,7 +24,6 @@ from tinyad.commands.machine import loadavg
 from tinyad.commands.results import write
 from tinyad.commands.timing import interleaved
 from tinyad.kernels import cpu_matmul, reference
-from tinyad.kernels.select import NUMBA_MODULE
 
 from common import arguments
 
@@ -71,8 +70,7 @@ def bench_cpu(quick):
              + [(s, window_cases(s)) for s in images])
     for shape, kernels in cases:
         for kernel, act, args in kernels:
-            numba_module = importlib.import_module(f"tinyad.kernels.{NUMBA_MODULE[kernel]}")
-            ref_fn, fused_fn = getattr(reference, kernel), getattr(numba_module, kernel)
+            ref_fn, fused_fn = getattr(K.NUMPY, kernel), getattr(K.NUMBA_CPU, kernel)
             fused_fn(*args)                                   # compile (or load the cache)
             first, = median_seconds(lambda: ref_fn(*args), reps=3, warmup=1)
             n = reps_for(first, budget)
@@ -95,7 +93,7 @@ def bench_cpu(quick):
                        "numba_vs_blas": gflops["numba"] / gflops["blas"]})
         print(f"matmul {n:5d}: BLAS {gflops['blas']:7.1f} GFLOP/s  Numba "
               f"{gflops['numba']:7.1f} GFLOP/s", flush=True)
-    return {"kernels": rows, "matmul": matmul, "step": bench_step(quick), "auto": dict(K.AUTO)}
+    return {"kernels": rows, "matmul": matmul, "step": bench_step(quick), "auto": dict(K.AUTO["cpu", "float32"])}
 
 
 def bench_step(quick):
@@ -150,7 +148,7 @@ def cpu_markdown(res):
               "| batch x width | all NumPy | all Numba | auto |", "|---|---:|---:|---:|"]
     lines += [f"| {r['batch']}x{r['width']} | {r['numpy_ms']:.3f} | {r['numba_ms']:.3f} | "
               f"{r['auto_ms']:.3f} |" for r in res["step"]]
-    lines += ["", "Default backend per kernel (``tinyad.kernels.AUTO``): "
+    lines += ["", "Default backend per kernel for float32 on the CPU (``tinyad.kernels.AUTO``): "
               + ", ".join(f"{k} = {v}" for k, v in res["auto"].items()), ""]
     return "\n".join(lines)
 

@@ -7,10 +7,9 @@ adding where windows overlap::
     out[n, c, y·sh + i - ph, x·sw + j - pw] += cols[(n, y, x), (i, j, c)]     (inside the image)
 
 NumPy does this as kh·kw strided ``+=`` of whole slices (reference.py), each through a 4-D
-iterator whose inner runs are only C long. The same nine passes as plain loops, adding C-long
-runs into a channels-last buffer, take a quarter of the time: 34.1 -> 8.8 ms for the CNN's
-(50176, 576) float32 windows (one thread, bench/results/kernels_cpu.md), and give the
-reference's result bit for bit.
+iterator whose inner runs are only C long. The same passes as plain loops, adding C-long runs
+into a channels-last buffer, run faster on the CNN's windows (bench/results/kernels_cpu.md) and
+give the reference's result bit for bit.
 """
 import numpy as np
 

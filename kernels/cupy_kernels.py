@@ -7,7 +7,7 @@ be read (and compiled offline with NVRTC in the tests) on a machine without CuPy
 
 An ElementwiseKernel writes the loop, the indexing and the broadcasting; we write one element's
 work in CUDA C++ with ``T`` the dtype (float or double). Each rule reads ``v`` and sets
-``fx = f(v)`` and ``dfx = f'(v)`` (formulas in ``reference.py``); the three kernels differ only
+``fx = f(v)`` and ``dfx = f'(v)`` (the formulas of ``activations.py``); the three kernels differ only
 in what ``v`` is and what they write::
 
     forward   v = x         y = fx, d = dfx
@@ -21,17 +21,18 @@ CuPy.
 """
 import functools
 
-from .reference import GELU_A, GELU_K
+from .activations import GELU_A, GELU_K
 
-RULES = {
+RULES = {  # activations.py's definitions in CUDA C++ (tests hold each to its definition)
     "relu": "fx = v <= (T)0 ? (T)0 : v;  dfx = v > (T)0 ? (T)1 : (T)0;",
-    "tanh": "fx = tanh(v);  dfx = (T)1 - fx * fx;",
-    "sigmoid": "fx = (T)0.5 * tanh((T)0.5 * v) + (T)0.5;  dfx = fx * ((T)1 - fx);",
-    "gelu": f"""const T k = (T){GELU_K!r}, a = (T){GELU_A!r}, v2 = v * v;
-                const T th = tanh(k * (v + a * v * v2));
-                fx = (T)0.5 * v * ((T)1 + th);
-                dfx = (T)0.5 * ((T)1 + th)
-                      + (T)0.5 * v * ((T)1 - th * th) * k * ((T)1 + (T)3 * a * v2);""",
+    "tanh": """const T e = exp((T)-2 * fabs(v));
+               fx = tanh(v);  dfx = (T)4 * e / (((T)1 + e) * ((T)1 + e));""",
+    "sigmoid": """const T e = exp(-fabs(v)), r = (T)1 / ((T)1 + e);
+                  fx = v >= (T)0 ? r : e * r;  dfx = e * r * r;""",
+    "gelu": f"""const T k2 = (T){2 * GELU_K!r}, a = (T){GELU_A!r}, v2 = v * v;
+                const T u = k2 * (v + a * v * v2), e = exp(-fabs(u)), r = (T)1 / ((T)1 + e);
+                const T s = u >= (T)0 ? r : e * r;
+                fx = v * s;  dfx = s + v * (e * r * r) * k2 * ((T)1 + (T)3 * a * v2);""",
 }
 
 FORMS = {  # name: (inputs, outputs, v, what to write)

@@ -18,9 +18,16 @@ pool (it has no effect once OpenMP runs; BLAS settings are left alone). A sleepi
 PARALLEL_MIN elements on the calling thread alone (1M-element float32 gelu: 0.57 ms on 2
 threads, 0.97 on one; 64K elements: 0.097 ms on 2, 0.064 on one).
 
+Numba checks a cached kernel against its own source file only, but the kernels inline the
+definitions of activations.py, xent.py and cpu_math.py: ``cached`` keeps, beside each kernel's
+cache index, a fingerprint of every source file of this package, and empties that index when
+the fingerprint changes (an edited definition would otherwise run from stale machine code).
+
 Never plain ``fastmath=True``: its ``nnan`` flag makes NaN checks (and NaN propagation)
 undefined. A kernel that wants reassociation or fused multiply-adds names just those flags.
 """
+import glob
+import hashlib
 import os
 import tempfile
 
@@ -52,7 +59,40 @@ def cache_location(in_tree=IN_TREE, fallbacks=FALLBACKS):
     return False
 
 
+def fingerprint(folder=os.path.dirname(os.path.abspath(__file__))):
+    """A hash of every .py file of `folder`: what the kernels' machine code was compiled from."""
+    digest = hashlib.sha256()
+    for path in sorted(glob.glob(os.path.join(folder, "*.py"))):
+        with open(path, "rb") as f:
+            digest.update(f.read())
+    return digest.hexdigest()
+
+
+def cached(dispatcher, sources=None):
+    """`dispatcher`, its on-disk cache emptied first if it was compiled from other sources."""
+    try:
+        cache, index = dispatcher._cache, dispatcher._cache._cache_file._index_path
+    except AttributeError:                    # not cached, or a Numba without these internals
+        return dispatcher
+    stamp = index + ".sources"
+    sources = sources or SOURCES
+    try:
+        with open(stamp) as f:
+            fresh = f.read() == sources
+    except OSError:
+        fresh = False
+    if not fresh:
+        cache.flush()
+        try:
+            with open(stamp, "w") as f:
+                f.write(sources)
+        except OSError:
+            pass
+    return dispatcher
+
+
 CACHE = cache_location()
+SOURCES = fingerprint()
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 PARALLEL_MIN = 1 << 17
 
@@ -64,13 +104,13 @@ def kernel(fn=None, **options):
     """
     if fn is None:
         return lambda f: kernel(f, **options)
-    return numba.njit(parallel=True, cache=CACHE, **options)(fn)
+    return cached(numba.njit(parallel=True, cache=CACHE, **options)(fn))
 
 
 def serial(fn):
     """A single-threaded kernel, cached: for loops whose threads would not pay, or whose caller
     has set the thread count (the benchmarks' one-thread runs)."""
-    return numba.njit(cache=CACHE)(fn)
+    return cached(numba.njit(cache=CACHE)(fn))
 
 
 def inline(fn=None, **options):

@@ -1,85 +1,35 @@
-"""Plain NumPy references: the meaning of every kernel, written as array expressions.
+"""The NumPy backend: every kernel as whole-array operations, the meaning the others are held to.
 
-Each function has the same signature and return convention as its fused twin in ``cpu.py`` (and,
-for activations, ``cuda.py`` and ``cupy_kernels.py``); tests hold the fast versions to these.
-
-Activations return a pair, the value and the derivative, both shaped and typed like ``x``::
-
-    relu(x)    = max(x, 0)                     relu'(x)    = 1 if x > 0 else 0
-    tanh(x)                                    tanh'(x)    = 1 - tanh(x)^2
-    sigmoid(x) = (1 + tanh(x/2)) / 2           sigmoid'(x) = s (1 - s),  s = sigmoid(x)
-    gelu(x)    = x/2 (1 + tanh(u)),  u = k (x + a x^3),  k = sqrt(2/pi),  a = 0.044715
-    gelu'(x)   = (1 + tanh(u))/2 + x/2 (1 - tanh(u)^2) k (1 + 3 a x^2)
-
-GELU is the tanh approximation (Hendrycks & Gimpel 2016, as in GPT-2); sigmoid goes through tanh
-so that it never overflows. ``relu(nan)`` is nan (``np.maximum`` propagates it).
+Activations are the definitions in activations.py run on arrays; softmax cross-entropy is
+xent.softmax_xent; matmul is BLAS. Same signatures and return conventions as every backend
+(backends.py); these also run on CuPy arrays, where the CuPy backend has no kernel of its own.
 """
-import importlib
-
-import numpy as np
-
-GELU_K = 0.7978845608028654          # sqrt(2 / pi)
-GELU_A = 0.044715
+from .activations import RULES, check
+from .arrays import array_module
+from .xent import softmax_xent  # noqa: F401  (this backend's entry point)
 
 
-def relu(x):
-    return np.maximum(x, 0), (x > 0).astype(x.dtype)
-
-
-def tanh(x):
-    y = np.tanh(x)
-    return y, 1 - y * y
-
-
-def sigmoid(x):
-    y = 0.5 * np.tanh(0.5 * x) + 0.5
-    return y, y * (1 - y)
-
-
-def gelu(x):
-    k, a = x.dtype.type(GELU_K), x.dtype.type(GELU_A)      # keep float32 math in float32
-    x2 = x * x
-    th = np.tanh(k * (x + a * x * x2))
-    return 0.5 * x * (1 + th), 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * k * (1 + 3 * a * x2)
-
-
-ACTIVATIONS = {"relu": relu, "tanh": tanh, "sigmoid": sigmoid, "gelu": gelu}
+def act_value(name, x):
+    """``f(x)`` alone: what the engine's forward pass needs when no kernel is fused."""
+    value, _ = RULES[check(name)]
+    return value(x)
 
 
 def act_forward(name, x):
     """``(f(x), f'(x))``: the value and what a tape saves for the backward pass."""
-    return ACTIVATIONS[name](x)
+    value, derivative = RULES[check(name)]
+    return value(x), derivative(x)
 
 
 def act_jvp(name, x, t):
     """``(f(x), f'(x) * t)``: the value and the tangent a dual number carries forward."""
-    y, d = ACTIVATIONS[name](x)
+    y, d = act_forward(name, x)
     return y, d * t
 
 
 def bias_act(name, x, b):
-    """``(f(x + b), f'(x + b))`` for ``x`` of shape (batch, features) and ``b`` of (features,)."""
-    return ACTIVATIONS[name](x + b)
-
-
-def softmax_xent(logits, labels):
-    """Mean cross-entropy of softmax(logits) against integer labels, and its gradient.
-
-    logits (N, C), labels (N,) in [0, C). With ``m`` the row max (subtracted so exp never
-    overflows), ``lse = m + log(sum(exp(z - m)))``::
-
-        loss     = mean(lse - z[label])                 a 0-d array, dtype of logits
-        dlogits  = (softmax(z) - onehot(label)) / N     shape (N, C)
-    """
-    n = logits.shape[0]
-    rows = np.arange(n)
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    e = np.exp(shifted)
-    s = e.sum(axis=1, keepdims=True)
-    loss = np.mean(np.log(s[:, 0]) - shifted[rows, labels])
-    grad = e / s
-    grad[rows, labels] -= 1
-    return np.asarray(loss, dtype=logits.dtype), grad / logits.dtype.type(n)
+    """``(f(x + b), f'(x + b))`` for ``x`` of shape (..., features) and ``b`` of (features,)."""
+    return act_forward(name, x + b)
 
 
 def matmul(a, b):
@@ -102,7 +52,7 @@ def col2im(cols, shape, kernel, stride, padding):
 
     One strided, vectorised add per kernel offset (i, j) into a zero-padded channels-last buffer;
     the result is that buffer, padding cropped, seen as NCHW. NumPy or CuPy, as `cols` is."""
-    xp = np if isinstance(cols, np.ndarray) else importlib.import_module("cupy")
+    xp = array_module(cols)
     n, c, h, w = shape
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     oh, ow = window_grid(shape, kernel, stride, padding)

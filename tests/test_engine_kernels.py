@@ -54,12 +54,71 @@ def test_first_order_uses_the_fused_kernel_and_higher_order_the_formula(monkeypa
     np.testing.assert_allclose(second.numpy(), exact, rtol=1e-10)
 
 
-def test_auto_fuses_where_the_engine_measured_a_gain():
-    from tinyad.primitives.activations import FUSED, _fused
+def test_the_engine_asks_the_one_table():
     x = np.zeros(3, np.float32)
-    assert kernels.backend() == "auto" and FUSED == {"gelu"}
-    assert _fused("gelu", x) and not _fused("relu", x) and not _fused("gelu", x.astype(int))
+    auto = kernels.AUTO["cpu", "float32"]
+    with kernels.using("auto"):
+        for name in NAMES:
+            assert kernels.fused(name, x) == (auto[name] != "numpy")
+        assert not kernels.fused("gelu", x.astype(int))
     with kernels.using("numba"):
-        assert _fused("relu", x)
+        assert all(kernels.fused(name, x) for name in NAMES)
     with kernels.using("numpy"):
-        assert not _fused("gelu", x)
+        assert not any(kernels.fused(name, x) for name in NAMES)
+
+
+@pytest.mark.parametrize("setting", ["numpy", "numba", "auto"])
+def test_sigmoid_tails_agree_on_every_setting(setting):
+    x = ad.tensor(np.array([-20.0, 20.0], np.float32), requires_grad=True)
+    with kernels.using(setting):
+        y = ad.sigmoid(x)
+        y.backward(ad.ones(2))
+    np.testing.assert_allclose(y.numpy(), [2.0611537e-09, 1.0], rtol=1e-6)
+    np.testing.assert_allclose(x.grad.numpy()[0], 2.0611537e-09, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_higher_order_formulas_match_the_definitions(name):
+    """The engine's differentiable partials (used whenever a derivative is differentiated again)
+    give the derivative of kernels/activations.py."""
+    x = np.concatenate([np.linspace(-7, 7, 57) + 0.011, [-20.0, 20.0]])
+    xt = ad.tensor(x, requires_grad=True)
+    grad, = ad.grad(lambda v: getattr(ad, name)(v).sum(), argnums=0)(xt),
+    with ad.enable_grad():
+        y = getattr(ad, name)(xt)
+        g, = ad.vjp(lambda v: getattr(ad, name)(v), xt)[1](ad.ones_like(y))
+    want = kernels.reference.act_forward(name, x)[1]
+    for got in (grad, g):
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, atol=1e-15)
+    second = ad.grad(lambda v: ad.grad(lambda u: getattr(ad, name)(u).sum())(v).sum())(xt)
+    h = 1e-5
+    numeric = (kernels.reference.act_forward(name, x + h)[1]
+               - kernels.reference.act_forward(name, x - h)[1]) / (2 * h)
+    np.testing.assert_allclose(second.numpy(), numeric, rtol=1e-5, atol=1e-7)
+
+
+def test_the_engine_matmul_runs_on_the_selected_backend(monkeypatch):
+    calls = []
+    monkeypatch.setattr(kernels.NUMBA_CPU, "matmul", lambda a, b: calls.append(a.shape) or a @ b)
+    a, b = np.ones((3, 4), np.float32), np.ones((4, 2), np.float32)
+    with kernels.using("numba"):
+        out = ad.tensor(a, requires_grad=True) @ ad.tensor(b)
+        out.sum().backward()
+    assert calls[0] == (3, 4) and len(calls) >= 2                 # forward, and a VJP product
+    with kernels.using("numpy"):
+        calls.clear()
+        ad.tensor(a) @ ad.tensor(b)
+    assert calls == []
+
+
+def test_the_engine_kernel_benchmark_runs(tmp_path):
+    """bench/bench_engine_kernels.py --quick: runs and writes its table (numbers not checked)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, str(root / "bench" / "bench_engine_kernels.py"),
+                           "--quick", "--out", str(tmp_path)], cwd=root, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "engine forward+backward" in (tmp_path / "engine_kernels.md").read_text()

@@ -1,55 +1,95 @@
-"""tinyad.kernels: references are right, fused Numba kernels match them, the switch switches.
+"""tinyad.kernels: the definitions are right, every backend matches them, the switch switches.
 
-Numba kernels compile on first use (a few seconds each the first time, then cached on disk), so
-the tests share a few shapes and both dtypes rather than sweeping everything.
+The registry (kernel_specs.py) runs here on the NumPy and Numba CPU backends; tests/cudasim runs
+it on the Numba CUDA kernels under the simulator, and the gpu-marked tests on a device. Numba
+kernels compile on first use (seconds each, then cached on disk).
 """
-import os
+import shutil
 import subprocess
-import sys
 
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
+import kernel_specs as specs
 import tinyad.kernels as K
-from tinyad.kernels import cpu, cpu_matmul, cpu_softmax, cpu_windows, jit
+from tinyad.kernels import activations, cpu, cpu_math, cpu_softmax, cupy_kernels, jit
 from tinyad.kernels import reference as ref
 
 DTYPES = [np.float32, np.float64]
 NAMES = list(K.ACTIVATIONS)
-SHAPES = [(), (1,), (1, 1), (7,), (3, 5), (17, 33), (2, 1, 9), (0, 4)]
-TOL = {np.float32: dict(rtol=2e-5, atol=2e-6), np.float64: dict(rtol=1e-12, atol=1e-13)}
+CASES = [case for dtype in DTYPES for case in specs.cases(dtype)]
 
 
-def data(shape, dtype, seed=0, scale=3.0):
-    return (np.random.default_rng(seed).standard_normal(shape) * scale).astype(dtype)
+@pytest.mark.parametrize("backend", [K.NUMPY, K.NUMBA_CPU], ids=lambda b: b.name)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_registry(backend, case):
+    specs.check(backend, case)
 
 
-def close(got, want, dtype):
-    assert got.dtype == np.dtype(dtype) and got.shape == want.shape
-    np.testing.assert_allclose(got, want, equal_nan=True, **TOL[dtype])
+# --- the definitions against independent formulas, in float64 --------------------------------
+K_GELU, A_GELU = activations.GELU_K, activations.GELU_A
+INDEPENDENT = {                  # value, derivative; exp(-logaddexp(0, -x)) = 1/(1 + e^-x) exactly
+    "relu": (lambda x: np.maximum(x, 0), lambda x: (x > 0) * 1.0),
+    "tanh": (np.tanh, lambda x: 1 / np.cosh(x) ** 2),
+    "sigmoid": (lambda x: np.exp(-np.logaddexp(0, -x)),
+                lambda x: np.exp(-np.logaddexp(0, -x) - np.logaddexp(0, x))),
+    "gelu": (lambda x: 0.5 * x * (1 + np.tanh(K_GELU * (x + A_GELU * x ** 3))), None),
+}
 
 
-# --- the references themselves ----------------------------------------------------------------
 @pytest.mark.parametrize("name", NAMES)
-def test_reference_derivative_matches_finite_differences(name):
-    x = np.linspace(-6, 6, 241) + 0.013            # keeps relu's kink at 0 off the grid
+def test_definitions_match_independent_formulas_and_finite_differences(name):
+    x = np.concatenate([np.linspace(-6, 6, 241) + 0.013, specs.TAILS])
+    y, d = ref.act_forward(name, x)
+    value, derivative = INDEPENDENT[name]
+    moderate = np.abs(x) < 7                             # gelu's tanh form cancels beyond
+    with np.errstate(over="ignore"):
+        np.testing.assert_allclose(y[moderate], value(x)[moderate], rtol=1e-14, atol=1e-15)
+        if derivative is not None:
+            np.testing.assert_allclose(d, derivative(x), rtol=1e-13, atol=1e-300)
     h = 1e-6
-    _, d = ref.act_forward(name, x)
     numeric = (ref.act_forward(name, x + h)[0] - ref.act_forward(name, x - h)[0]) / (2 * h)
-    np.testing.assert_allclose(d, numeric, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(d[moderate], numeric[moderate], rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_tails_are_relative_accurate_in_both_directions(dtype):
+    x = np.array([-20.0, 20.0], dtype)
+    s, ds = K.act_forward("sigmoid", x)
+    np.testing.assert_allclose(s, [2.0611537e-09, 1.0], rtol=1e-6)
+    np.testing.assert_allclose(ds, [2.0611537e-09, 2.0611537e-09], rtol=1e-6)
+    t, dt = K.act_forward("tanh", x)
+    np.testing.assert_allclose(dt, [1.6993417e-17] * 2, rtol=1e-6)
+    with K.using("numba"):
+        np.testing.assert_array_equal(K.act_forward("sigmoid", x)[0] > 0, True)
+
+
+def test_unknown_activation_is_an_error_on_every_path():
+    x = np.zeros(3, np.float32)
+    for fn in (lambda: K.act_forward("swish", x), lambda: K.fused("swish", x),
+               lambda: cpu.act_forward("swish", x), lambda: ref.act_forward("swish", x),
+               lambda: K.bias_act("swish", x, x)):
+        with pytest.raises(ValueError, match="unknown activation 'swish'"):
+            fn()
+
+
+def test_one_activation_table_names_every_rule():
+    assert K.ACTIVATIONS == tuple(activations.RULES) == tuple(cupy_kernels.RULES)
+    assert [activations.index_of(n) for n in K.ACTIVATIONS] == list(range(len(K.ACTIVATIONS)))
 
 
 def test_reference_values():
     x = np.array([-1.0, 0.0, 1.0, 2.0])
-    np.testing.assert_allclose(ref.gelu(x)[0], [-0.158808, 0.0, 0.841192, 1.954598], atol=1e-6)
-    np.testing.assert_allclose(ref.sigmoid(x)[0], 1 / (1 + np.exp(-x)), rtol=1e-15)
-    assert np.isnan(ref.relu(np.array([np.nan]))[0][0])
+    np.testing.assert_allclose(ref.act_forward("gelu", x)[0], [-0.158808, 0.0, 0.841192, 1.954598],
+                               atol=1e-6)
+    np.testing.assert_allclose(ref.act_forward("sigmoid", x)[0], 1 / (1 + np.exp(-x)), rtol=1e-15)
+    assert np.isnan(ref.act_forward("relu", np.array([np.nan]))[0][0])
 
 
 def test_reference_softmax_xent_gradient_and_stability():
-    z, labels = data((5, 4), np.float64, seed=1), np.array([0, 3, 1, 1, 2])
+    z = specs._normal(np.random.default_rng(1), (5, 4), np.float64)
+    labels = np.array([0, 3, 1, 1, 2])
     loss, g = ref.softmax_xent(z, labels)
     p = np.exp(z) / np.exp(z).sum(1, keepdims=True)
     np.testing.assert_allclose(loss, -np.log(p[range(5), labels]).mean(), rtol=1e-14)
@@ -60,93 +100,9 @@ def test_reference_softmax_xent_gradient_and_stability():
         up, down = ref.softmax_xent(z + e, labels)[0], ref.softmax_xent(z - e, labels)[0]
         numeric[idx] = (up - down) / (2 * h)
     np.testing.assert_allclose(g, numeric, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(g.sum(1), 0, atol=1e-15)                 # softmax sums to 1
     big_loss, big_g = ref.softmax_xent(z * 1e4, labels)              # exp would overflow unshifted
     assert np.isfinite(big_loss) and np.isfinite(big_g).all()
-
-
-# --- Numba CPU kernels against the references ---------------------------------------------------
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", SHAPES)
-def test_act_forward_and_jvp(shape, dtype):
-    x, t = data(shape, dtype), data(shape, dtype, seed=1, scale=1.0)
-    for name in NAMES:
-        for got, want in zip(cpu.act_forward(name, x), ref.act_forward(name, x)):
-            close(got, want, dtype)
-        for got, want in zip(cpu.act_jvp(name, x, t), ref.act_jvp(name, x, t)):
-            close(got, want, dtype)
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_vectorizable_tanh_is_within_4_ulp(dtype):
-    tiny = np.geomspace(1e-30, 1, 2000)
-    x = np.concatenate([np.linspace(-25, 25, 100_001), tiny, -tiny]).astype(dtype)
-    want = np.tanh(x.astype(np.float64))
-    rel = np.abs(cpu.act_forward("tanh", x)[0] - want) / np.abs(want).clip(1e-300)
-    assert rel.max() <= 4 * np.finfo(dtype).eps
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_special_values_match_reference(dtype):
-    x = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-30, 1e-6, 9.0, -9.0, 30.0, -30.0, 1e4],
-                 dtype)
-    with np.errstate(invalid="ignore", over="ignore"):
-        for name in NAMES:
-            for got, want in zip(cpu.act_forward(name, x), ref.act_forward(name, x)):
-                close(got, want, dtype)
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", [(1, 1), (1, 13), (13, 1), (17, 33), (3, 4, 5), (0, 6)])
-def test_bias_act(shape, dtype):
-    x, b = data(shape, dtype), data(shape[-1:], dtype, seed=2)
-    for name in NAMES:
-        for got, want in zip(cpu.bias_act(name, x, b), ref.bias_act(name, x, b)):
-            close(got, want, dtype)
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("n,c", [(1, 1), (1, 7), (7, 1), (13, 10), (64, 129)])
-def test_softmax_xent(n, c, dtype):
-    z = data((n, c), dtype, scale=5.0)
-    labels = np.random.default_rng(3).integers(0, c, n)
-    loss, g = cpu_softmax.softmax_xent(z, labels)
-    want_loss, want_g = ref.softmax_xent(z, labels)
-    assert loss.shape == () and loss.dtype == np.dtype(dtype)
-    close(loss, want_loss, dtype)
-    close(g, want_g, dtype)
-    np.testing.assert_allclose(g.sum(1), 0, atol=1e-6)               # softmax sums to 1
-    huge = cpu_softmax.softmax_xent(z * 1e4, labels)                  # stable: max is subtracted
-    assert np.isfinite(huge[0]) and np.isfinite(huge[1]).all()
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_vectorizable_exp_is_within_2_ulp(dtype):
-    x = -np.concatenate([np.linspace(0, 800, 4001), np.geomspace(1e-30, 800, 1000)]).astype(dtype)
-    y, want = np.empty_like(x), np.exp(x.astype(np.float64))
-    for i, v in enumerate(x):                              # the inlined helper, run as Python
-        y[i] = cpu_softmax.exp_nonpositive.py_func(v)
-    normal = want > np.finfo(dtype).tiny
-    assert (np.abs(y - want)[normal] / want[normal]).max() <= 2 * np.finfo(dtype).eps
-    assert (y[~normal] < 2 * np.finfo(dtype).tiny).all()
-
-
-def test_softmax_xent_nan_stays_in_its_row():
-    z = data((3, 4), np.float32)
-    z[1, 2] = np.nan
-    loss, g = cpu_softmax.softmax_xent(z, np.array([0, 1, 2]))
-    assert np.isnan(loss) and np.isnan(g[1]).all() and np.isfinite(g[[0, 2]]).all()
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("m,k,n", [(1, 1, 1), (1, 5, 1), (4, 4, 4), (37, 19, 23), (5, 130, 9),
-                                   (64, 1, 3), (0, 3, 2), (3, 0, 2)])
-def test_matmul(m, k, n, dtype):
-    a, b = data((m, k), dtype), data((k, n), dtype, seed=1)
-    got = cpu_matmul.matmul(a, b)
-    assert got.flags.c_contiguous
-    assert got.dtype == np.dtype(dtype)
-    np.testing.assert_allclose(got, a @ b, rtol=1e-4 if dtype == np.float32 else 1e-11,
-                               atol=1e-4 if dtype == np.float32 else 1e-11)
 
 
 def loop_col2im(cols, shape, kernel, stride, padding):
@@ -161,184 +117,162 @@ def loop_col2im(cols, shape, kernel, stride, padding):
     return out
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape,kernel,stride,padding", [
     ((2, 3, 5, 6), (3, 3), (1, 1), (1, 1)),          # overlapping, padded
     ((1, 2, 7, 5), (2, 3), (2, 1), (0, 1)),          # uneven kernel and stride
     ((2, 1, 6, 6), (2, 2), (3, 3), (0, 0)),          # gaps between windows
     ((1, 4, 3, 3), (3, 3), (1, 1), (2, 2)),          # more padding than image
 ])
-def test_col2im_numba_and_reference_match_the_definition(shape, kernel, stride, padding, dtype):
+def test_col2im_matches_its_definition_and_numba_matches_bit_for_bit(shape, kernel, stride,
+                                                                      padding):
     n, c, h, w = shape
     oh = (h + 2 * padding[0] - kernel[0]) // stride[0] + 1
     ow = (w + 2 * padding[1] - kernel[1]) // stride[1] + 1
-    cols = data((n * oh * ow, kernel[0] * kernel[1] * c), dtype)
-    want = loop_col2im(cols, shape, kernel, stride, padding)
+    cols = specs._normal(np.random.default_rng(0), (n * oh * ow, kernel[0] * kernel[1] * c),
+                         np.float64)
     got = ref.col2im(cols, shape, kernel, stride, padding)
-    assert got.dtype == np.dtype(dtype) and got.shape == shape
-    np.testing.assert_allclose(got, want, **TOL[dtype])
-    np.testing.assert_array_equal(cpu_windows.col2im(cols, shape, kernel, stride, padding), got)
-    with K.using("numba"):
-        np.testing.assert_array_equal(K.col2im(cols, shape, kernel, stride, padding),
-                                      cpu_windows.col2im(cols, shape, kernel, stride, padding))
-    with pytest.raises(ValueError, match="do not come from an input"):
-        K.col2im(cols[1:], shape, kernel, stride, padding)
+    np.testing.assert_allclose(got, loop_col2im(cols, shape, kernel, stride, padding),
+                               rtol=1e-12, atol=1e-13)
+    np.testing.assert_array_equal(K.NUMBA_CPU.col2im(cols, shape, kernel, stride, padding), got)
 
 
-def test_matmul_takes_transposed_views():
-    a, b = data((9, 6), np.float64), data((11, 9), np.float64)
-    np.testing.assert_allclose(cpu_matmul.matmul(a.T, b.T), a.T @ b.T, rtol=1e-12)
+def test_numba_matmul_is_c_ordered_and_takes_transposed_views():
+    a, b = specs._normal(np.random.default_rng(0), (9, 6), np.float64), \
+        specs._normal(np.random.default_rng(1), (11, 9), np.float64)
+    got = K.NUMBA_CPU.matmul(a.T, b.T)
+    assert got.flags.c_contiguous
+    np.testing.assert_allclose(got, a.T @ b.T, rtol=1e-12)
+
+
+# --- the CPU target's elementary functions ------------------------------------------------------
+@pytest.fixture(scope="module")
+def elementwise():
+    @jit.numba.njit
+    def run(fn_index, x):
+        y = np.empty_like(x)
+        for i in range(x.size):
+            y[i] = cpu_math.exp(x[i]) if fn_index == 0 else cpu_math.tanh(x[i])
+        return y
+    return run
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_vectorizable_exp_is_within_2_ulp_and_overflows_to_inf(dtype, elementwise):
+    x = np.concatenate([np.linspace(-800, 800, 8001), np.geomspace(1e-30, 800, 1000)])
+    x = np.concatenate([x, -x]).astype(dtype)
+    y = elementwise(0, x)
+    with np.errstate(over="ignore"):
+        want = np.exp(x.astype(np.float64)).astype(dtype).astype(np.float64)  # inf where it is
+        want = np.where(np.isinf(want), np.inf, np.exp(x.astype(np.float64)))
+    normal = (want > np.finfo(dtype).tiny) & np.isfinite(want)
+    assert (np.abs(y[normal] - want[normal]) / want[normal]).max() <= 2 * np.finfo(dtype).eps
+    assert (y[want <= np.finfo(dtype).tiny] < 2 * np.finfo(dtype).tiny).all()
+    assert np.isinf(y[np.isinf(want)]).all()
+    special = elementwise(0, np.array([np.nan, -np.inf, -1e9, 0.0, np.inf, 1e9], dtype))
+    assert np.isnan(special[0]) and list(special[1:]) == [0, 0, 1, np.inf, np.inf]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_vectorizable_tanh_is_within_4_ulp(dtype, elementwise):
+    tiny = np.geomspace(1e-30, 1, 2000)
+    x = np.concatenate([np.linspace(-25, 25, 100_001), tiny, -tiny]).astype(dtype)
+    want = np.tanh(x.astype(np.float64))
+    rel = np.abs(elementwise(1, x) - want) / np.abs(want).clip(1e-300)
+    assert rel.max() <= 4 * np.finfo(dtype).eps
+
+
+def test_softmax_xent_nan_stays_in_its_row():
+    z = specs._normal(np.random.default_rng(0), (3, 4), np.float32)
+    z[1, 2] = np.nan
+    loss, g = cpu_softmax.softmax_xent(z, np.array([0, 1, 2]))
+    assert np.isnan(loss) and np.isnan(g[1]).all() and np.isfinite(g[[0, 2]]).all()
 
 
 def test_large_inputs_run_on_all_threads_small_ones_on_one():
-    x, b = data((520, 300), np.float32), data((300,), np.float32, 1)      # over PARALLEL_MIN
-    labels = np.random.default_rng(0).integers(0, 300, 520)
+    rng = np.random.default_rng(0)
+    x, b = specs._normal(rng, (520, 300), np.float32), specs._normal(rng, (300,), np.float32)
+    labels = rng.integers(0, 300, 520)
     assert x.size >= jit.PARALLEL_MIN > x[:2].size
     threads = jit.numba.get_num_threads()
     for part in (x, x[:2]):
         for name in NAMES:
-            for got, want in zip(cpu.bias_act(name, part, b), ref.bias_act(name, part, b)):
-                close(got, want, np.float32)
-        for got, want in zip(cpu_softmax.softmax_xent(part, labels[:len(part)]),
-                             ref.softmax_xent(part, labels[:len(part)])):
-            close(got, want, np.float32)
+            specs.check(K.NUMBA_CPU, specs.Case("bias_act", (name,), (part, b)))
+        specs.check(K.NUMBA_CPU, specs.Case("softmax_xent", (), (part, labels[:len(part)])))
         assert jit.numba.get_num_threads() == threads                  # restored after a launch
 
 
-@given(rows=st.integers(1, 40), cols=st.integers(1, 40), name=st.sampled_from(NAMES),
-       dtype=st.sampled_from(DTYPES), seed=st.integers(0, 2**16))
-def test_fused_kernels_on_random_shapes(rows, cols, name, dtype, seed):
-    x, b = data((rows, cols), dtype, seed), data((cols,), dtype, seed + 1)
-    for got, want in zip(cpu.bias_act(name, x, b), ref.bias_act(name, x, b)):
-        close(got, want, dtype)
-    labels = np.random.default_rng(seed).integers(0, cols, rows)
-    for got, want in zip(cpu_softmax.softmax_xent(x, labels), ref.softmax_xent(x, labels)):
-        close(got, want, dtype)
+# --- the CuPy kernels' C sources, compiled for the host and held to the definitions -------------
+@pytest.fixture(scope="module")
+def host_rules(tmp_path_factory):
+    """Each CUDA C rule of cupy_kernels.RULES, compiled by the host's C++ compiler (the sources
+    use only C++'s exp, tanh and fabs), as ``rule(name, x) -> (fx, dfx)``."""
+    compiler = shutil.which("g++") or shutil.which("c++")
+    if compiler is None:
+        pytest.skip("no C++ compiler on this machine")
+    source = "#include <cmath>\nusing std::exp; using std::tanh; using std::fabs;\n"
+    for name, body in cupy_kernels.RULES.items():
+        for ctype in ("float", "double"):
+            source += (f'extern "C" void {name}_{ctype}(const {ctype}* x, {ctype}* y, '
+                       f'{ctype}* d, long n) {{ typedef {ctype} T; for (long i = 0; i < n; i++) '
+                       f'{{ const T v = x[i]; T fx, dfx; {body} y[i] = fx; d[i] = dfx; }} }}\n')
+    folder = tmp_path_factory.mktemp("rules")
+    (folder / "rules.cpp").write_text(source)
+    subprocess.run([compiler, "-O1", "-ffp-contract=off", "-shared", "-fPIC", "-o",
+                    str(folder / "rules.so"), str(folder / "rules.cpp")], check=True)
+    import ctypes
+    lib = ctypes.CDLL(str(folder / "rules.so"))
+
+    def rule(name, x):
+        y, d = np.empty_like(x), np.empty_like(x)
+        pointer = np.ctypeslib.as_ctypes_type(x.dtype)
+        getattr(lib, f"{name}_{'float' if x.dtype == np.float32 else 'double'}")(
+            *(a.ctypes.data_as(ctypes.POINTER(pointer)) for a in (x, y, d)),
+            ctypes.c_long(x.size))
+        return y, d
+    return rule
 
 
-# --- the switch and the dispatch surface --------------------------------------------------------
-def test_switch_use_using_backend():
-    before = K.backend()
-    with K.using("auto"):
-        assert K.backend("matmul") == K.AUTO["matmul"]
-        with K.using("numpy"):
-            assert K.backend() == K.backend("gelu") == "numpy"
-            with K.using("numba"):
-                assert K.backend("matmul") == "numba"
-            assert K.backend() == "numpy"
-        assert K.backend() == "auto"
-    assert K.backend() == before
-    K.use("numba")
-    try:
-        assert K.backend("softmax_xent") == "numba"
-    finally:
-        K.use(before)
-    with pytest.raises(ValueError, match="unknown kernel backend"):
-        K.use("torch")
-
-
-def test_dispatch_routes_by_switch_and_dtype():
-    x = data((4, 6), np.float32)
-    with K.using("numpy"):
-        y, d = K.act_forward("gelu", x)
-        np.testing.assert_array_equal(y, ref.gelu(x)[0])
-    with K.using("numba"):
-        y, d = K.act_forward("gelu", x)
-        np.testing.assert_array_equal(y, cpu.act_forward("gelu", x)[0])
-        ints = np.array([-2, 0, 3])                       # not float: the reference, NumPy's rules
-        np.testing.assert_array_equal(K.act_forward("relu", ints)[0], [0, 0, 3])
-        a, b = data((3, 4), np.float64), data((4, 2), np.float64)
-        np.testing.assert_allclose(K.matmul(a, b), a @ b, rtol=1e-12)
-        batched = data((2, 3, 4), np.float64)             # not 2-D: NumPy's matmul
-        np.testing.assert_allclose(K.matmul(batched, b), batched @ b)
-
-
-def test_dispatch_casts_and_broadcasts_the_tangent_and_bias():
-    x = data((3, 5), np.float32)
-    for mode in ("numpy", "numba"):
-        with K.using(mode):
-            y, ty = K.act_jvp("tanh", x, 2.0)              # a scalar tangent, float64
-            assert ty.dtype == np.float32 and ty.shape == x.shape
-            close(ty, 2 * ref.tanh(x)[1], np.float32)
-            y, d = K.bias_act("relu", x, np.arange(5.0))   # a float64 bias
-            assert y.dtype == np.float32
-
-
-def test_dispatch_validates_inputs():
-    x = data((3, 5), np.float64)
-    with pytest.raises(ValueError, match="unknown activation"):
-        K.act_forward("swish", x)
-    with pytest.raises(ValueError, match="needs b of shape"):
-        K.bias_act("relu", x, np.zeros(3))
-    with pytest.raises(ValueError, match=r"\[0, 5\)"):
-        K.softmax_xent(x, np.array([0, 5, 1]))
-    with pytest.raises(ValueError, match="labels must be integers"):
-        K.softmax_xent(x, np.array([0.0, 1.0, 2.0]))
-    with pytest.raises(ValueError, match="logits must be"):
-        K.softmax_xent(x[0], np.array([0]))
-    with pytest.raises(ValueError, match="do not chain"):
-        K.matmul(x, x)
-
-
-def _python(code, **env):
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env={**os.environ, **env}, timeout=120)
-
-
-def test_environment_variable_and_cheap_import():
-    code = ("import sys, tinyad.kernels as K; "
-            "print(K.backend(), 'numba' in sys.modules, 'cupy' in sys.modules)")
-    assert _python(code, TINYAD_KERNELS="numba").stdout.split() == ["numba", "False", "False"]
-    assert _python(code, TINYAD_KERNELS="").stdout.split() == ["auto", "False", "False"]
-    bad = _python(code, TINYAD_KERNELS="fortran")
-    assert bad.returncode != 0 and "unknown kernel backend 'fortran'" in bad.stderr
-
-
-def test_cache_location_falls_back_when_the_source_tree_is_read_only(tmp_path, monkeypatch):
-    monkeypatch.setattr(jit.numba.config, "CACHE_DIR", "")
-    blocked = str(tmp_path / "file")
-    open(blocked, "w").close()                                # a file: no folder can go under it
-    assert jit.cache_location(os.path.join(blocked, "x"), [os.path.join(blocked, "y"),
-                                                           str(tmp_path / "ok")])
-    assert jit.numba.config.CACHE_DIR == str(tmp_path / "ok")
-    monkeypatch.setattr(jit.numba.config, "CACHE_DIR", "")
-    assert not jit.cache_location(os.path.join(blocked, "x"), [os.path.join(blocked, "y")])
-
-
-# --- on the device (the fake CuPy on CI: the kernels' NumPy stand-ins; a GPU: the CUDA C) --------
-@pytest.mark.gpu
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_cupy_kernels_match_reference(cp, dtype):
-    x, t, b = data((33, 65), dtype), data((33, 65), dtype, 1), data((65,), dtype, 2)
-    for name in NAMES:
-        gx, gt, gb = cp.asarray(x), cp.asarray(t), cp.asarray(b)
-        for got, want in [(K.act_forward(name, gx), ref.act_forward(name, x)),
-                          (K.act_jvp(name, gx, gt), ref.act_jvp(name, x, t)),
-                          (K.bias_act(name, gx, gb), ref.bias_act(name, x, b))]:
-            for g, w in zip(got, want):
-                assert isinstance(g, cp.ndarray)
-                close(g.get(), w, dtype)
-    z, labels = data((37, 300), dtype, scale=5.0), np.random.default_rng(0).integers(0, 300, 37)
-    loss, g = K.softmax_xent(cp.asarray(z), cp.asarray(labels))
-    want_loss, want_g = ref.softmax_xent(z, labels)
-    close(loss.get(), want_loss, dtype)
-    close(g.get(), want_g, dtype)
+@pytest.mark.parametrize("name", NAMES)
+def test_cupy_rule_sources_match_the_definitions(host_rules, name, dtype):
+    for case in specs.cases(dtype):
+        if case.kernel == "act_forward" and case.params == (name,) and case.layout == "c":
+            x = np.ascontiguousarray(case.arrays[0]).reshape(-1)
+            specs.check(type("HostC", (), {"act_forward": staticmethod(host_rules)}),
+                        specs.Case("act_forward", (name,), (x,), tails=case.tails))
+
+
+# --- on the device: the registry on both CUDA backends, and the switch on CUDA tensors ----------
+# (``cp``, from conftest: CuPy on a GPU, or the strict fake CuPy whose CUDA kernels are NumPy
+# stand-ins; Numba CUDA launches need a real GPU, and run under the simulator in test_cudasim)
+def _real_gpu_only(cp, what):
+    if hasattr(cp, "fake"):
+        pytest.skip(f"{what} launch on a real GPU only (the simulator: test_cudasim)")
 
 
 @pytest.mark.gpu
-def test_numba_cuda_kernels_on_cupy_arrays(cp):
-    if hasattr(cp, "fake"):
-        pytest.skip("Numba CUDA kernels launch on a real GPU only (the simulator: test_cudasim)")
-    from tinyad.kernels import cuda as kc
-    a, b = data((129, 70), np.float32), data((70, 33), np.float32, 1)
-    c = kc.matmul(cp.asarray(a), cp.asarray(b))
-    assert isinstance(c, cp.ndarray)
-    np.testing.assert_allclose(c.get(), a @ b, rtol=1e-4, atol=1e-4)
-    x, t = data((1000, 3), np.float32), data((1000, 3), np.float32, 1)
-    for name in NAMES:
-        y, d = kc.act_forward(name, cp.asarray(x))
-        y2, ty = kc.act_jvp(name, cp.asarray(x), cp.asarray(t))
-        want_y, want_d = ref.act_forward(name, x)
-        close(y.get(), want_y, np.float32)
-        close(d.get(), want_d, np.float32)
-        close(ty.get(), want_d * t, np.float32)
+@pytest.mark.parametrize("backend", [K.CUPY, K.NUMBA_CUDA], ids=lambda b: b.name)
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_registry_on_the_gpu(cp, backend):
+    if backend is K.NUMBA_CUDA:
+        _real_gpu_only(cp, "Numba CUDA kernels")
+    for case in CASES:
+        specs.check(backend, case, to_device=cp.asarray, to_host=cp.asnumpy)
+
+
+@pytest.mark.gpu
+def test_the_switch_picks_the_cuda_backend_on_cupy_arrays(cp):
+    import tinyad as ad
+    _real_gpu_only(cp, "Numba CUDA kernels")
+    x = cp.asarray(specs._normal(np.random.default_rng(0), (33, 17), np.float32))
+    w = cp.asarray(specs._normal(np.random.default_rng(1), (17, 5), np.float32))
+    with K.using("numba"):
+        assert K.select("gelu", x) is K.NUMBA_CUDA and K.select("matmul", x) is K.NUMBA_CUDA
+        assert isinstance(K.act_forward("gelu", x)[0], cp.ndarray)
+        fused = ad.gelu(ad.tensor(x) @ ad.tensor(w)).numpy()
+    with K.using("auto"):
+        assert K.select("gelu", x) is K.CUPY
+        plain = ad.gelu(ad.tensor(x) @ ad.tensor(w)).numpy()
+    np.testing.assert_allclose(fused, plain, rtol=1e-4, atol=1e-5)
+    loss, g = K.softmax_xent(x, np.arange(33) % 17)            # NumPy labels: moved to the GPU
+    assert isinstance(g, cp.ndarray)

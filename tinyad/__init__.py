@@ -9,8 +9,32 @@ The imports below climb the ladder the README describes, one rung at a time; eac
 the rungs under it (the table and the ops, rungs 3 and 4, use each other: rules are written in
 ops, and ops call the table).
 """
+
+
+def _kernels_from_the_source_tree():
+    """Installed, kernels/ is the subpackage tinyad.kernels (pyproject's package-dir). Run from a
+    checkout that is not installed (``PYTHONPATH=.``), it is the folder beside tinyad/: load it
+    from there under the same name, so ``import tinyad`` works either way."""
+    import importlib.util
+    import os
+    import sys
+    if importlib.util.find_spec(__name__ + ".kernels") is not None:
+        return
+    folder = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "kernels")
+    if not os.path.exists(os.path.join(folder, "__init__.py")):
+        raise ImportError("tinyad.kernels is missing: install tinyad (pip install -e . in a "
+                          "checkout) or put the checkout's kernels/ folder beside tinyad/")
+    spec = importlib.util.spec_from_file_location(__name__ + ".kernels",
+                                                  os.path.join(folder, "__init__.py"),
+                                                  submodule_search_locations=[folder])
+    sys.modules[spec.name] = module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+
+_kernels_from_the_source_tree()
+
 # rung 0: errors that name the operation, the shapes and the rule; NumPy/CuPy backends
-from . import errors
+from . import errors  # noqa: E402  (every import comes after kernels/ is found)
 from .backend import normalize_device
 from .errors import AxisError, DeviceError, DtypeError, GradError, IndexingError, ShapeError
 

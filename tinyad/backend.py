@@ -6,8 +6,7 @@ asked for, so ``import tinyad`` stays fast and works on machines without CUDA.
 import numpy as np
 
 from .errors import DeviceError, DtypeError
-
-FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+from .kernels.arrays import FLOATS, is_cupy  # noqa: F401  (FLOATS: part of this namespace)
 
 
 def cupy():
@@ -22,7 +21,7 @@ def cupy():
 
 def device_of(array):
     """'cuda' for a CuPy array, else 'cpu'."""
-    return "cuda" if type(array).__module__.startswith("cupy") else "cpu"
+    return "cuda" if is_cupy(array) else "cpu"
 
 
 def xp_of(array):

@@ -17,8 +17,7 @@ through its own fixed random B_i of shape (classes, out_i); no chain at all:
 import numpy as np
 
 from .. import tape
-from .network import (accumulate_layer, backward_chain, derivative, forward, layers_of,
-                      output_error, raw)
+from .network import accumulate_layer, backward_chain, forward, layers_of, output_error, raw
 from .rule import LearningRule
 
 
@@ -66,10 +65,10 @@ class DFA(_FixedFeedback):
         bs = self.feedback(layers[:-1], [(classes, layer.linear.weight.shape[0])
                                          for layer in layers[:-1]])
         with tape.no_grad():
-            ins, pre, outs = forward(layers, raw(x))
+            ins, derivs, outs = forward(layers, raw(x))
             loss, e = output_error(loss_fn, outs[-1], y)
             accumulate_layer(layers[-1], e, ins[-1])
             for i, layer in enumerate(layers[:-1]):
-                delta = (e @ bs[i]) * derivative(layer.activation, pre[i], outs[i])
+                delta = (e @ bs[i]) * derivs[i]
                 accumulate_layer(layer, delta, ins[i])
         return loss

@@ -1,5 +1,7 @@
 """What the hand-written learning rules need from a model: its layers, a recorded forward pass,
-activation derivatives and the output error -- all on raw arrays, with no tape.
+activation derivatives and the output error -- all on raw arrays, with no tape, through the
+shared kernels (``bias_act`` gives each layer's activation and derivative in one pass,
+``softmax_xent`` the loss and its gradient).
 
 An MLP is a chain of affine maps and activations. With h_0 = x:
 
@@ -12,7 +14,7 @@ and every rule that trains it ends in the same two lines, for some error signal 
 """
 from dataclasses import dataclass
 
-from .. import backend, nn, tape
+from .. import backend, kernels, nn, tape
 from ..backend import xp_of
 from ..tensor import Tensor
 
@@ -44,41 +46,33 @@ def layers_of(model, rule):
     return layers
 
 
-def activate(name, a):
-    xp = xp_of(a)
-    if name == "relu":
-        return xp.maximum(a, 0)
-    if name == "tanh":
-        return xp.tanh(a)
-    if name == "sigmoid":
-        return 1 / (1 + xp.exp(-a))
-    return a
-
-
-def derivative(name, a, h):
-    """f'(a), from the pre-activation a and the output h = f(a)."""
-    if name == "relu":
-        return (a > 0).astype(a.dtype)
-    if name == "tanh":
-        return 1 - h * h
-    if name == "sigmoid":
-        return h * (1 - h)
-    return xp_of(a).ones_like(a)
+def derivative(name, a, h=None):
+    """f'(a) from the pre-activation a (kernels.act_forward: the one definition; `h` = f(a) is
+    accepted for callers that hold it and not needed). No activation: ones."""
+    if name is None:
+        return xp_of(a).ones_like(a)
+    return kernels.act_forward(name, a)[1]
 
 
 def forward(layers, x):
-    """Run the MLP on raw arrays; returns (inputs h_{i-1}, pre-activations a_i, outputs h_i)."""
+    """Run the MLP on raw arrays; returns (inputs h_{i-1}, derivatives f'(a_i), outputs h_i),
+    each activation and its derivative from one ``kernels.bias_act`` pass (the output layer,
+    with no activation, has derivative None)."""
     h = x.reshape(x.shape[0], -1)
-    ins, pre, outs = [], [], []
+    ins, derivs, outs = [], [], []
     for layer in layers:
         a = h @ layer.linear.weight.data.T
-        if layer.linear.bias is not None:
-            a = a + layer.linear.bias.data
         ins.append(h)
-        pre.append(a)
-        h = activate(layer.activation, a)
+        bias = layer.linear.bias
+        if layer.activation is None:
+            h, d = (a if bias is None else a + bias.data), None
+        else:
+            h, d = kernels.bias_act(layer.activation, a,
+                                    xp_of(a).zeros(a.shape[-1], a.dtype) if bias is None
+                                    else bias.data)
+        derivs.append(d)
         outs.append(h)
-    return ins, pre, outs
+    return ins, derivs, outs
 
 
 def output_error(loss_fn, logits, y):
@@ -93,13 +87,8 @@ def output_error(loss_fn, logits, y):
     xp = xp_of(logits)
     if loss_fn is F.cross_entropy:
         y = F.class_labels(Tensor(logits), y)
-        z = logits - logits.max(axis=1, keepdims=True)
-        p = xp.exp(z)
-        p /= p.sum(axis=1, keepdims=True)
-        n = len(y)
-        loss = -xp.log(p[xp.arange(n), y] + 1e-30).mean()
-        p[xp.arange(n), y] -= 1
-        return float(loss), p / n
+        loss, e = kernels.softmax_xent(logits, y, labels_checked=True)
+        return float(loss), e
     if loss_fn is F.mse_loss:
         y = backend.asarray(raw(y), backend.device_of(logits))
         r = logits - y.reshape(logits.shape)
@@ -136,11 +125,10 @@ def backward_chain(layers, loss_fn, x, y, feedback):
     """Backprop's backward network with ``feedback[i]`` (out_i, in_i) in place of W_i:
     delta_L = e, delta_i = (delta_{i+1} feedback[i+1]) * f'(a_i), each layer updated on the way.
     The forward weights give backprop itself; fixed random matrices give feedback alignment."""
-    ins, pre, outs = forward(layers, raw(x))
+    ins, derivs, outs = forward(layers, raw(x))
     loss, delta = output_error(loss_fn, outs[-1], y)
     for i in reversed(range(len(layers))):
         accumulate_layer(layers[i], delta, ins[i])
         if i:
-            delta = (delta @ feedback[i]) * derivative(layers[i - 1].activation, pre[i - 1],
-                                                       outs[i - 1])
+            delta = (delta @ feedback[i]) * derivs[i - 1]
     return loss

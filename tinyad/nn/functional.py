@@ -13,7 +13,7 @@ differentiate them.
 """
 from .. import backend, ops
 from ..errors import DtypeError, ShapeError
-from ..ops import gelu, relu, sigmoid, tanh  # noqa: F401  (part of this namespace)
+from ..ops import class_labels, gelu, relu, sigmoid, tanh  # noqa: F401  (this namespace)
 from .im2col import geometry, im2col
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -40,31 +40,12 @@ def cross_entropy(logits, labels, reduction="mean"):
     It never exponentiates a large score, so it stays finite for any logits. The mean (the
     default) is one primitive, ``ops.softmax_cross_entropy``; "sum" and "none" index log_softmax."""
     logits = ops.lift(logits)
+    if reduction == "mean":
+        return ops.softmax_cross_entropy(logits, labels)               # one primitive
     y = class_labels(logits, labels)
-    if reduction == "mean" and len(y):
-        return ops.softmax_cross_entropy(logits, y)                     # one primitive
     rows = backend.xp_of(y).arange(len(y))
     picked = ops.log_softmax(logits, -1)[rows, y]                       # (N,)
     return _reduce(-picked, reduction, "cross_entropy")
-
-
-def class_labels(logits, labels, where="cross_entropy"):
-    """`labels` as an integer array (N,) of class indices in [0, C) on the device of `logits`
-    (N, C), checked: a Tensor on that device, or an array of either device or a list (moved
-    there). The range check reads one boolean back from the device (a host sync): an index out
-    of range would otherwise wrap around silently on a GPU."""
-    if logits.ndim != 2:
-        raise ShapeError(f"{where}: logits must be (N, C), got shape {logits.shape}")
-    y = backend.asarray(ops.raw_index(labels, logits, where), logits.device)
-    if y.shape != (logits.shape[0],):
-        raise ShapeError(f"{where}: labels must have shape ({logits.shape[0]},) to match "
-                         f"logits {logits.shape}, got {y.shape}")
-    if y.dtype.kind not in "iu":
-        raise DtypeError(f"{where}: labels must be integer class indices, got dtype {y.dtype}")
-    if y.size and bool(((y < 0) | (y >= logits.shape[1])).any()):
-        raise IndexError(f"{where}: labels must lie in [0, {logits.shape[1]}), got values "
-                         f"from {int(y.min())} to {int(y.max())}")
-    return y
 
 
 def mse_loss(pred, target, reduction="mean"):

@@ -1,6 +1,8 @@
 """Composites used by models: logsumexp, softmax, and the wrappers of the fused log_softmax and
 mean softmax cross-entropy."""
+from .. import backend
 from .. import primitives as P
+from ..errors import DtypeError, ShapeError
 from ..interpreter import apply
 from ..tensor import Tensor
 from .axes import one_axis, reduction_axes
@@ -29,10 +31,29 @@ def log_softmax(x, axis=-1):
 
 def softmax_cross_entropy(logits, labels):
     """The mean softmax cross-entropy, one fused primitive (its rules: primitives/fused.py):
-    ``mean_n (logsumexp(z[n]) - z[n, labels[n]])`` for logits z (N, C), N >= 1, and integer
-    labels (N,) in [0, C), moved to z's device. Checked inputs: nn.functional.cross_entropy."""
+    ``mean_n (logsumexp(z[n]) - z[n, labels[n]])`` for logits z (N, C) and integer labels (N,) in
+    [0, C), moved to z's device and checked once here (``class_labels``); NaN for N = 0."""
     z = lift(logits)
-    return apply(P.cross_entropy, z, labels=raw_index(labels, z, "cross_entropy"))
+    return apply(P.cross_entropy, z, labels=class_labels(z, labels))
+
+
+def class_labels(logits, labels, where="cross_entropy"):
+    """`labels` as an integer array (N,) of class indices in [0, C) on the device of `logits`
+    (N, C), checked: a Tensor on that device, or an array of either device or a list (moved
+    there). The range check reads one boolean back from the device (a host sync): an index out
+    of range would otherwise wrap around silently on a GPU."""
+    if logits.ndim != 2:
+        raise ShapeError(f"{where}: logits must be (N, C), got shape {logits.shape}")
+    y = backend.asarray(raw_index(labels, logits, where), logits.device)
+    if y.shape != (logits.shape[0],):
+        raise ShapeError(f"{where}: labels must have shape ({logits.shape[0]},) to match "
+                         f"logits {logits.shape}, got {y.shape}")
+    if y.dtype.kind not in "iu":
+        raise DtypeError(f"{where}: labels must be integer class indices, got dtype {y.dtype}")
+    if y.size and bool(((y < 0) | (y >= logits.shape[1])).any()):
+        raise IndexError(f"{where}: labels must lie in [0, {logits.shape[1]}), got values "
+                         f"from {int(y.min())} to {int(y.max())}")
+    return y
 
 
 def softmax(x, axis=-1):

@@ -24,7 +24,7 @@ Every primitive registers itself in ``PRIMITIVES`` (name -> Primitive), the tabl
 enumerate.
 """
 from ..interpreter import PRIMITIVES  # noqa: F401  (the table, filled by the modules below)
-from .activations import FUSED, gelu, relu, sigmoid, tanh  # noqa: F401
+from .activations import gelu, relu, sigmoid, tanh  # noqa: F401
 from .arithmetic import add, astype, identity, maximum, minimum, mul, neg, power, select  # noqa: F401,E501
 from .functions import abs, cos, exp, log, sin, sqrt  # noqa: F401
 from .fused import cross_entropy, log_softmax  # noqa: F401

@@ -1,6 +1,6 @@
 """Fused composites: log_softmax and the mean softmax cross-entropy, one node instead of many
 for what every training step runs. Their rules are still written in tinyad ops."""
-from .. import ops, tape
+from .. import kernels, ops, tape
 from ..interpreter import Primitive
 from .rules import array_module, const
 
@@ -17,10 +17,10 @@ cross_entropy = Primitive(            # out = mean_n (logsumexp(z[n]) - z[n, y_n
 
 def _xent_grad(z, labels):
     """d out / dz = (softmax(z) - onehot(labels)) / N, (N, C) (empty when N = 0). A constant from
-    one NumPy pass when nothing will differentiate it again (as for the activations); otherwise
-    written in tinyad ops, exact to any order."""
+    ``kernels.softmax_xent`` when nothing will differentiate it again (as for the activations);
+    otherwise written in tinyad ops, exact to any order."""
     if z._level < 0 and not (tape.recording() and z._requires_grad):
-        return const(_xent_grad_array(z.data, labels))
+        return const(kernels.softmax_xent(z.data, labels, labels_checked=True)[1])
     onehot = array_module(z.data).zeros(z.shape, dtype=z.dtype)
     onehot[array_module(z.data).arange(len(labels)), labels] = 1
     return (ops.exp(ops.log_softmax(z, -1)) - const(onehot)) * (1.0 / max(z.shape[0], 1))
@@ -34,20 +34,8 @@ def _log_softmax(x, axis):
 
 
 def _cross_entropy(z, labels):
-    """mean over rows of lse - z[n, y_n], lse = m + log sum e^(z - m), m = the row max; NaN
-    over no rows (the mean of nothing, as NumPy, PyTorch and JAX say), without a warning."""
-    xp = array_module(z)
-    if len(labels) == 0:
-        return xp.full((), xp.nan, dtype=z.dtype)
-    s = z - z.max(axis=1, keepdims=True)
-    losses = xp.log(xp.exp(s).sum(axis=1)) - s[xp.arange(len(labels)), labels]
-    return losses.mean()
+    """mean over rows of lse - z[n, y_n] (kernels.softmax_xent, which also gives the gradient);
+    NaN over no rows (the mean of nothing, as NumPy, PyTorch and JAX say). The labels were
+    checked by the wrapper (ops.softmax_cross_entropy)."""
+    return kernels.softmax_xent(z, labels, labels_checked=True)[0]
 
-
-def _xent_grad_array(z, labels):
-    """(softmax(z) - onehot(labels)) / N on arrays, in z's dtype."""
-    xp = array_module(z)
-    e = xp.exp(z - z.max(axis=1, keepdims=True))
-    g = e / e.sum(axis=1, keepdims=True)
-    g[xp.arange(len(labels)), labels] -= 1
-    return g / z.dtype.type(len(labels))

@@ -1,10 +1,10 @@
 """Linear algebra: matmul, with NumPy's batch broadcasting."""
 import numpy as np
 
-from .. import ops
+from .. import kernels, ops
 from ..interpreter import Primitive
 
-matmul = Primitive("matmul", np.matmul,                     # x (..., n, k) @ y (..., k, m)
+matmul = Primitive("matmul", kernels.matmul,                # x (..., n, k) @ y (..., k, m)
                    shape_rule="x.shape[-1] must equal y.shape[-2]; leading (batch) axes broadcast",
                    jvp=(lambda t, out, x, y: t @ y,
                         lambda t, out, x, y: x @ t),
