@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import tinyad as ad
-from tinyad import ops
+from tinyad import conv_primitives, ops
 
 
 @dataclass
@@ -183,6 +183,48 @@ def col2im_ref(cols, shp, kernel, stride, padding):
     return out.reshape(shp).astype(cols.dtype)
 
 
+def conv_draw(data, dtype):
+    """x, w, stride, padding for conv2d (O = 1..3 output channels)."""
+    shp, kernel, stride, padding = windows_geometry(data)
+    w = values(data, (data.draw(st.integers(1, 3)), shp[1]) + kernel, dtype)
+    return [values(data, shp, dtype), w, stride, padding]
+
+
+def conv_ref(x, w, stride, padding):
+    """The window matrix times the weight as a (kh·kw·C, O) matrix, back to (N, O, OH, OW)."""
+    cols = im2col_ref(x, w.shape[2:], stride, padding)
+    n, o = x.shape[0], w.shape[0]
+    oh = (x.shape[2] + 2 * padding[0] - w.shape[2]) // stride[0] + 1
+    out = cols @ w.transpose(2, 3, 1, 0).reshape(-1, o)
+    return out.reshape(n, oh, -1, o).transpose(0, 3, 1, 2)
+
+
+def conv_transpose_draw(data, dtype):
+    x, w, stride, padding = conv_draw(data, dtype)
+    g = values(data, conv_ref(x, w, stride, padding).shape, dtype)
+    return [g, w, x.shape, stride, padding]
+
+
+def conv_transpose_ref(g, w, shp, stride, padding):
+    """Each g[n, o, y, x] times w[o] added back over its window: col2im of g @ Wᵀ."""
+    cols = g.transpose(0, 2, 3, 1).reshape(-1, w.shape[0]) @ w.transpose(2, 3, 1, 0).reshape(
+        -1, w.shape[0]).T
+    return col2im_ref(cols, shp, w.shape[2:], stride, padding)
+
+
+def conv_weight_draw(data, dtype):
+    x, w, stride, padding = conv_draw(data, dtype)
+    g = values(data, conv_ref(x, w, stride, padding).shape, dtype)
+    return [x, g, w.shape[2:], stride, padding]
+
+
+def conv_weight_ref(x, g, kernel, stride, padding):
+    """Window matrixᵀ @ g, as (O, C, kh, kw)."""
+    o, c = g.shape[1], x.shape[1]
+    dw = im2col_ref(x, kernel, stride, padding).T @ g.transpose(0, 2, 3, 1).reshape(-1, o)
+    return dw.reshape(*kernel, c, o).transpose(3, 2, 0, 1)
+
+
 def log_softmax_draw(data, dtype):
     x = values(data, shape(data, min_dims=1), dtype, -5.0, 5.0)
     return [x, data.draw(st.integers(-x.ndim, x.ndim - 1))]
@@ -238,6 +280,11 @@ SPECS = {
                         lambda *a: np.concatenate(a[:-1], a[-1])),
     "im2col": Spec(im2col_draw, ops.im2col, im2col_ref),
     "col2im": Spec(col2im_draw, ops.col2im, col2im_ref),
+    "conv2d": Spec(conv_draw, conv_primitives.conv2d, conv_ref, atol32=2e-5),
+    "conv2d_transpose": Spec(conv_transpose_draw, conv_primitives.conv2d_transpose,
+                             conv_transpose_ref, atol32=2e-5),
+    "conv2d_weight": Spec(conv_weight_draw, conv_primitives.conv2d_weight, conv_weight_ref,
+                          atol32=2e-5),
     "log_softmax": Spec(log_softmax_draw, ops.log_softmax, log_softmax_ref, atol32=1e-6),
     "cross_entropy": Spec(xent_draw, ops.softmax_cross_entropy, xent_ref, atol32=1e-6),
 }

@@ -16,6 +16,7 @@ from .primitive import PRIMITIVES, Primitive, apply
 from .tape import enable_grad, is_grad_enabled, no_grad
 from .tensor import Tensor, ones, ones_like, randn, tensor, zeros, zeros_like
 from .transforms import grad, hessian, hvp, jacfwd, jacrev, jvp, value_and_grad, vjp
+from . import conv_primitives  # noqa: E402,F401  (registers conv2d and its two adjoints)
 
 float32, float64, int64 = "float32", "float64", "int64"
 

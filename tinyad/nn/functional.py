@@ -5,15 +5,16 @@
     log_softmax(z)_k         z_k - logsumexp(z)                       shifted by max z: no overflow
     cross_entropy(z, y)      mean_n [logsumexp(z_n) - z_n[y_n]]       z (N, C) logits, y (N,) ints
     mse_loss(p, t)           mean (p - t)²                            p and t of one shape
-    conv2d, max_pool2d       im2col (see im2col.py), then a matmul or a max
+    conv2d                   the conv2d primitive (conv_primitives.py)
+    max_pool2d               a reshape and a max (im2col for overlapping windows)
 
-All are tinyad operations (the mean cross-entropy, log_softmax and im2col are primitives with
+All are tinyad operations (the mean cross-entropy, log_softmax, conv2d and im2col are primitives with
 their own rules; the rest are compositions), so reverse mode, forward mode and their nestings
 differentiate them.
 """
 import numpy as np
 
-from .. import ops
+from .. import conv_primitives, ops
 from ..backend import xp_of
 from ..errors import DtypeError, ShapeError
 from ..ops import gelu, relu, sigmoid, tanh  # noqa: F401  (part of this namespace)
@@ -89,17 +90,16 @@ def conv2d(x, weight, bias=None, stride=1, padding=0):
 
         out[n, o, y, x] = bias[o] + sum_{c,i,j} weight[o, c, i, j] · xpad[n, c, y·s + i, x·s + j]
 
-    x (N, C, H, W), weight (O, C, kh, kw), bias (O,) -> (N, O, OH, OW): the window matrix
-    (N·OH·OW, kh·kw·C) times the weight ordered (o, i, j, c); the result is a channels-last
-    array seen as NCHW, which the next im2col reads with contiguous channel runs."""
+    x (N, C, H, W), weight (O, C, kh, kw), bias (O,) -> (N, O, OH, OW): one ``conv2d`` primitive
+    (tinyad/conv_primitives.py: a block of windows at a time, never the whole window matrix)
+    whose result is a channels-last array seen as NCHW, which the next convolution reads as is."""
     x, weight = ops.lift(x), ops.lift(weight)
     if weight.ndim != 4 or x.ndim != 4 or x.shape[1] != weight.shape[1]:
         raise ShapeError(f"conv2d: input (N, C, H, W) {x.shape} and weight (O, C, kh, kw) "
                          f"{weight.shape} must agree on C")
-    o = weight.shape[0]
-    cols, (oh, ow) = im2col(x, weight.shape[2:], stride, padding, "conv2d")
-    out = linear(cols, ops.reshape(ops.transpose(weight, 0, 2, 3, 1), o, -1), bias)
-    return ops.transpose(ops.reshape(out, x.shape[0], oh, ow, o), 0, 3, 1, 2)
+    geometry(x, weight.shape[2:], stride, padding, "conv2d")
+    out = conv_primitives.conv2d(x, weight, stride, padding)
+    return out if bias is None else out + ops.reshape(bias, 1, -1, 1, 1)
 
 
 def max_pool2d(x, kernel_size, stride=None):

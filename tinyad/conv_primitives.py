@@ -1,0 +1,149 @@
+"""Convolution as three primitives, each the others' derivative: no window matrix in the graph.
+
+For x (N, C, H, W), w (O, C, kh, kw), stride s = (sh, sw), zero padding p = (ph, pw), and
+OH = (H + 2ph - kh) // sh + 1 (OW alike), with xpad the padded input::
+
+    conv2d(x, w)            (N, O, OH, OW)   out[n,o,y,x] = Σ_{c,i,j} w[o,c,i,j] xpad[n,c,y·sh+i,x·sw+j]
+    conv2d_transpose(g, w)  (N, C, H, W)     the adjoint of x -> conv2d(x, w), applied to g
+    conv2d_weight(x, g)     (O, C, kh, kw)   dw[o,c,i,j] = Σ_{n,y,x} g[n,o,y,x] xpad[n,c,y·sh+i,x·sw+j]
+
+All three are bilinear, so each JVP is the same map with one argument replaced by its tangent,
+and each VJP is one of the three (<u, A v> = <Aᵀ u, v> read three ways):
+
+    conv2d:            x̄ = conv2d_transpose(ḡ, w)     w̄ = conv2d_weight(x, ḡ)
+    conv2d_transpose:  ḡ = conv2d(c̄, w)               w̄ = conv2d_weight(c̄, g)
+    conv2d_weight:     x̄ = conv2d_transpose(g, c̄)     ḡ = conv2d(x, c̄)
+
+so higher derivatives never leave the family. NumPy arrays run tinyad.kernels.cpu_conv (windows a
+block of rows at a time, BLAS, Numba); other arrays (CuPy) the whole window matrix, through the
+table's im2col and col2im.
+"""
+import numpy as np
+
+from . import kernels
+from .primitive import PRIMITIVES, Primitive, apply
+from .tensor import Tensor
+
+RULE = ("x (N, C, H, W) and w (O, C, kh, kw) agree on C, the kernel fits the padded input, and "
+        "g is (N, O, OH, OW) for those windows")
+
+
+def conv2d(x, w, stride=1, padding=0):
+    """out[n,o,y,x] = Σ_{c,i,j} w[o,c,i,j] · xpad[n,c,y·sh+i,x·sw+j], x (N, C, H, W), w (O, C, kh, kw)
+    -> (N, O, OH, OW)."""
+    return apply(CONV2D, _lift(x), _lift(w), stride=_pair(stride), padding=_pair(padding))
+
+
+def conv2d_transpose(g, w, shape, stride=1, padding=0):
+    """The adjoint of x -> conv2d(x, w) for an x of `shape` (N, C, H, W), applied to g."""
+    return apply(CONV2D_TRANSPOSE, _lift(g), _lift(w), shape=tuple(int(n) for n in shape),
+                 stride=_pair(stride), padding=_pair(padding))
+
+
+def conv2d_weight(x, g, kernel, stride=1, padding=0):
+    """dw[o,c,i,j] = Σ_{n,y,x} g[n,o,y,x] · xpad[n,c,y·sh+i,x·sw+j]: the weight's cotangent."""
+    return apply(CONV2D_WEIGHT, _lift(x), _lift(g), kernel=_pair(kernel), stride=_pair(stride),
+                 padding=_pair(padding))
+
+
+def _lift(a):
+    if isinstance(a, Tensor):
+        return a
+    from .tensor import tensor
+    return tensor(a)
+
+
+def _pair(v):
+    return (int(v), int(v)) if isinstance(v, (int, np.integer)) else tuple(int(k) for k in v)
+
+
+# --- the arrays: checked, one dtype, then the CPU kernels or the whole window matrix -----------
+def _windows(shape, kernel, stride, padding):
+    """(OH, OW) of an (N, C, H, W) input; ValueError when the kernel does not fit."""
+    if len(shape) != 4 or min(kernel + stride) < 1 or min(padding) < 0:
+        raise ValueError(f"need a 4-D input, kernel and stride >= 1, padding >= 0; got shape "
+                         f"{tuple(shape)}, kernel {kernel}, stride {stride}, padding {padding}")
+    oh, ow = kernels.reference.window_grid(shape, kernel, stride, padding)
+    if oh < 1 or ow < 1:
+        raise ValueError(f"kernel {kernel} larger than the padded input "
+                         f"{(shape[2] + 2 * padding[0], shape[3] + 2 * padding[1])}")
+    return oh, ow
+
+
+def _check(x_shape, w_shape, g_shape, stride, padding):
+    """The common shape rule (RULE); returns nothing, raises ValueError."""
+    if len(w_shape) != 4 or len(x_shape) != 4 or x_shape[1] != w_shape[1]:
+        raise ValueError(f"input {tuple(x_shape)} and weight {tuple(w_shape)} must be 4-D and "
+                         "agree on C")
+    oh, ow = _windows(x_shape, tuple(w_shape[2:]), stride, padding)
+    if g_shape is not None and tuple(g_shape) != (x_shape[0], w_shape[0], oh, ow):
+        raise ValueError(f"g has shape {tuple(g_shape)}, the windows need "
+                         f"{(x_shape[0], w_shape[0], oh, ow)}")
+
+
+def _common(*arrays):
+    dtype = np.result_type(*arrays)
+    return [a.astype(dtype, copy=False) for a in arrays]
+
+
+def _forward(x, w, stride, padding):
+    _check(x.shape, w.shape, None, stride, padding)
+    x, w = _common(x, w)
+    from .kernels import cpu_conv
+    if isinstance(x, np.ndarray):
+        return cpu_conv.forward(x, w, stride, padding)
+    n, o = x.shape[0], w.shape[0]
+    oh, ow = _windows(x.shape, w.shape[2:], stride, padding)
+    cols = PRIMITIVES["im2col"].impl(x, tuple(w.shape[2:]), stride, padding)
+    out = cols @ cpu_conv.weight_matrix(w)
+    return out.reshape(n, oh, ow, o).transpose(0, 3, 1, 2)
+
+
+def _transpose(g, w, shape, stride, padding):
+    _check(shape, w.shape, g.shape, stride, padding)
+    g, w = _common(g, w)
+    from .kernels import cpu_conv
+    if isinstance(g, np.ndarray):
+        return cpu_conv.input_grad(g, w, shape, stride, padding)
+    g2 = g.transpose(0, 2, 3, 1).reshape(-1, w.shape[0])
+    cols = g2 @ cpu_conv.weight_matrix(w).T
+    return PRIMITIVES["col2im"].impl(cols, shape, tuple(w.shape[2:]), stride, padding)
+
+
+def _weight(x, g, kernel, stride, padding):
+    _check(x.shape, (g.shape[1], x.shape[1]) + kernel, g.shape, stride, padding)
+    x, g = _common(x, g)
+    if isinstance(x, np.ndarray):
+        from .kernels import cpu_conv
+        return cpu_conv.weight_grad(x, g, kernel, stride, padding)
+    o, c = g.shape[1], x.shape[1]
+    cols = PRIMITIVES["im2col"].impl(x, kernel, stride, padding)
+    dw = cols.T @ g.transpose(0, 2, 3, 1).reshape(-1, o)
+    return dw.reshape(*kernel, c, o).transpose(3, 2, 0, 1)
+
+
+# --- the primitives: value, JVP and VJP rules side by side ------------------------------------
+CONV2D = Primitive(
+    "conv2d", _forward, rule=RULE,
+    jvp=(lambda t, out, x, w, stride, padding: conv2d(t, w, stride, padding),
+         lambda t, out, x, w, stride, padding: conv2d(x, t, stride, padding)),
+    vjp=(lambda g, out, x, w, stride, padding: conv2d_transpose(g, w, x.shape, stride, padding),
+         lambda g, out, x, w, stride, padding: conv2d_weight(x, g, w.shape[2:], stride, padding)))
+CONV2D_TRANSPOSE = Primitive(
+    "conv2d_transpose", _transpose, rule=RULE,
+    jvp=(lambda t, out, g, w, shape, stride, padding:
+         conv2d_transpose(t, w, shape, stride, padding),
+         lambda t, out, g, w, shape, stride, padding:
+         conv2d_transpose(g, t, shape, stride, padding)),
+    vjp=(lambda c, out, g, w, shape, stride, padding: conv2d(c, w, stride, padding),
+         lambda c, out, g, w, shape, stride, padding:
+         conv2d_weight(c, g, w.shape[2:], stride, padding)))
+CONV2D_WEIGHT = Primitive(
+    "conv2d_weight", _weight, rule=RULE,
+    jvp=(lambda t, out, x, g, kernel, stride, padding:
+         conv2d_weight(t, g, kernel, stride, padding),
+         lambda t, out, x, g, kernel, stride, padding:
+         conv2d_weight(x, t, kernel, stride, padding)),
+    vjp=(lambda c, out, x, g, kernel, stride, padding:
+         conv2d_transpose(g, c, x.shape, stride, padding),
+         lambda c, out, x, g, kernel, stride, padding: conv2d(x, c, stride, padding)))
