@@ -90,32 +90,42 @@ def _forward(x, w, stride, padding):
     _check(x.shape, w.shape, None, stride, padding)
     x, w = _common(x, w)
     from .kernels import cpu_conv
-    if isinstance(x, np.ndarray):
-        return cpu_conv.forward(x, w, stride, padding)
-    n, o = x.shape[0], w.shape[0]
-    oh, ow = _windows(x.shape, w.shape[2:], stride, padding)
-    cols = PRIMITIVES["im2col"].impl(x, tuple(w.shape[2:]), stride, padding)
-    out = cols @ cpu_conv.weight_matrix(w)
-    return out.reshape(n, oh, ow, o).transpose(0, 3, 1, 2)
+    return (cpu_conv.forward if isinstance(x, np.ndarray) else whole_forward)(x, w, stride, padding)
 
 
 def _transpose(g, w, shape, stride, padding):
     _check(shape, w.shape, g.shape, stride, padding)
     g, w = _common(g, w)
     from .kernels import cpu_conv
-    if isinstance(g, np.ndarray):
-        return cpu_conv.input_grad(g, w, shape, stride, padding)
-    g2 = g.transpose(0, 2, 3, 1).reshape(-1, w.shape[0])
-    cols = g2 @ cpu_conv.weight_matrix(w).T
-    return PRIMITIVES["col2im"].impl(cols, shape, tuple(w.shape[2:]), stride, padding)
+    impl = cpu_conv.input_grad if isinstance(g, np.ndarray) else whole_transpose
+    return impl(g, w, shape, stride, padding)
 
 
 def _weight(x, g, kernel, stride, padding):
     _check(x.shape, (g.shape[1], x.shape[1]) + kernel, g.shape, stride, padding)
     x, g = _common(x, g)
-    if isinstance(x, np.ndarray):
-        from .kernels import cpu_conv
-        return cpu_conv.weight_grad(x, g, kernel, stride, padding)
+    from .kernels import cpu_conv
+    impl = cpu_conv.weight_grad if isinstance(x, np.ndarray) else whole_weight
+    return impl(x, g, kernel, stride, padding)
+
+
+# The same three maps through the whole window matrix (the table's im2col and col2im): for CuPy
+# arrays, and the yardstick the blocked CPU kernels are tested against.
+def whole_forward(x, w, stride, padding):
+    from .kernels.cpu_conv import weight_matrix
+    n, o = x.shape[0], w.shape[0]
+    oh, ow = _windows(x.shape, tuple(w.shape[2:]), stride, padding)
+    cols = PRIMITIVES["im2col"].impl(x, tuple(w.shape[2:]), stride, padding)
+    return (cols @ weight_matrix(w)).reshape(n, oh, ow, o).transpose(0, 3, 1, 2)
+
+
+def whole_transpose(g, w, shape, stride, padding):
+    from .kernels.cpu_conv import weight_matrix
+    cols = g.transpose(0, 2, 3, 1).reshape(-1, w.shape[0]) @ weight_matrix(w).T
+    return PRIMITIVES["col2im"].impl(cols, shape, tuple(w.shape[2:]), stride, padding)
+
+
+def whole_weight(x, g, kernel, stride, padding):
     o, c = g.shape[1], x.shape[1]
     cols = PRIMITIVES["im2col"].impl(x, kernel, stride, padding)
     dw = cols.T @ g.transpose(0, 2, 3, 1).reshape(-1, o)
