@@ -24,6 +24,7 @@ import numpy as np
 
 from numba import njit
 
+from . import buffers
 from .jit import CACHE
 from .reference import window_grid
 
@@ -105,7 +106,7 @@ def forward(x, w, stride, padding):
     n, kh, kw, o = x.shape[0], w.shape[2], w.shape[3], w.shape[0]
     oh, ow = window_grid(x.shape, (kh, kw), stride, padding)
     xt, wm = channels_last(x), weight_matrix(w)
-    out = np.empty((n * oh * ow, o), x.dtype)
+    out = buffers.empty((n * oh * ow, o), x.dtype)
     ranges, buffer = blocks(len(out), wm.shape[0], x.dtype)
     for a, b in ranges:
         cols = buffer[:b - a]
@@ -121,7 +122,8 @@ def input_grad(g, w, shape, stride, padding):
     oh, ow = g.shape[2:]
     g2 = channels_last(g).reshape(-1, o)
     wt = np.ascontiguousarray(weight_matrix(w).T)                    # (O, kh·kw·C)
-    dx = np.zeros((n, h, wd, c), g.dtype)
+    dx = buffers.empty((n, h, wd, c), g.dtype)
+    dx.fill(0)          # not np.zeros: calloc maps fresh pages, faulted in while summing
     ranges, buffer = blocks(len(g2), wt.shape[1], g.dtype)
     for a, b in ranges:
         cols = buffer[:b - a]

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import tinyad as ad
-from tinyad import conv_primitives, ops
+from tinyad import conv_primitives, ops, pool_primitives
 
 
 @dataclass
@@ -225,6 +225,73 @@ def conv_weight_ref(x, g, kernel, stride, padding):
     return dw.reshape(*kernel, c, o).transpose(3, 2, 0, 1)
 
 
+def pool_geometry(data):
+    kernel = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)))
+    return (data.draw(st.integers(1, 2)), data.draw(st.integers(1, 3)),
+            kernel[0] + data.draw(st.integers(0, 3)), kernel[1] + data.draw(st.integers(0, 3))), kernel
+
+
+def pool_draw(data, dtype):
+    """Distinct values 0.1 apart (max has a kink where two tie) and a window that fits."""
+    shp, kernel = pool_geometry(data)
+    seed = data.draw(st.integers(0, 2**31 - 1))
+    x = np.random.default_rng(seed).permutation(int(np.prod(shp))).reshape(shp) * 0.1 - 1
+    return [x.astype(dtype), kernel]
+
+
+def pool_ref(x, kernel):
+    (kh, kw), (n, c, h, w) = kernel, x.shape
+    out = np.empty((n, c, h // kh, w // kw), x.dtype)
+    for b, ch, y, z in np.ndindex(*out.shape):
+        out[b, ch, y, z] = x[b, ch, y * kh:(y + 1) * kh, z * kw:(z + 1) * kw].max()
+    return out
+
+
+def pool_share(x, kernel):
+    """Per input element: 1 / (number of maxima) of its window where it is one, else 0."""
+    (kh, kw), (n, c, h, w) = kernel, x.shape
+    share = np.zeros(x.shape)
+    for b, ch, y, z in np.ndindex(n, c, h // kh, w // kw):
+        win = x[b, ch, y * kh:(y + 1) * kh, z * kw:(z + 1) * kw]
+        share[b, ch, y * kh:(y + 1) * kh, z * kw:(z + 1) * kw] = (win == win.max()) / np.sum(
+            win == win.max())
+    return share
+
+
+def pool_linear_draw(data, dtype, input_of):
+    """A tangent or cotangent and, as constants, x with ties (whole numbers) and the window."""
+    shp, kernel = pool_geometry(data)
+    x = np.round(values(data, shp, np.float64, -2, 2))
+    return [values(data, input_of(shp, kernel), dtype), (x,), kernel]
+
+
+def pooled_shape(shp, kernel):
+    return shp[:2] + (shp[2] // kernel[0], shp[3] // kernel[1])
+
+
+def gather_ref(t, xs, kernel):
+    (kh, kw), weighted = kernel, t * pool_share(xs[0], kernel)
+    out = np.zeros(pooled_shape(t.shape, kernel), t.dtype)
+    for b, ch, y, z in np.ndindex(*out.shape):
+        out[b, ch, y, z] = weighted[b, ch, y * kh:(y + 1) * kh, z * kw:(z + 1) * kw].sum()
+    return out
+
+
+def scatter_ref(g, xs, kernel):
+    (kh, kw), share = kernel, pool_share(xs[0], kernel)
+    spread = np.zeros(xs[0].shape)
+    for b, ch, y, z in np.ndindex(*g.shape):
+        spread[b, ch, y * kh:(y + 1) * kh, z * kw:(z + 1) * kw] = g[b, ch, y, z]
+    return (spread * share).astype(g.dtype)
+
+
+def pool_call(fn):
+    """Call max_pool2d's gather or scatter with x and its window maxima as constants."""
+    return lambda a, xs, kernel: fn(a, xs[0].astype(a.dtype),
+                                    pool_primitives.whole_forward(xs[0], kernel).astype(a.dtype),
+                                    kernel)
+
+
 def log_softmax_draw(data, dtype):
     x = values(data, shape(data, min_dims=1), dtype, -5.0, 5.0)
     return [x, data.draw(st.integers(-x.ndim, x.ndim - 1))]
@@ -285,6 +352,11 @@ SPECS = {
                              conv_transpose_ref, atol32=2e-5),
     "conv2d_weight": Spec(conv_weight_draw, conv_primitives.conv2d_weight, conv_weight_ref,
                           atol32=2e-5),
+    "max_pool2d": Spec(pool_draw, pool_primitives.max_pool2d, pool_ref),
+    "max_pool2d_gather": Spec(lambda d, t: pool_linear_draw(d, t, lambda s, k: s),
+                              pool_call(pool_primitives._gather), gather_ref, atol32=1e-6),
+    "max_pool2d_scatter": Spec(lambda d, t: pool_linear_draw(d, t, pooled_shape),
+                               pool_call(pool_primitives._scatter), scatter_ref, atol32=1e-6),
     "log_softmax": Spec(log_softmax_draw, ops.log_softmax, log_softmax_ref, atol32=1e-6),
     "cross_entropy": Spec(xent_draw, ops.softmax_cross_entropy, xent_ref, atol32=1e-6),
 }

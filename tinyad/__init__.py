@@ -16,7 +16,7 @@ from .primitive import PRIMITIVES, Primitive, apply
 from .tape import enable_grad, is_grad_enabled, no_grad
 from .tensor import Tensor, ones, ones_like, randn, tensor, zeros, zeros_like
 from .transforms import grad, hessian, hvp, jacfwd, jacrev, jvp, value_and_grad, vjp
-from . import conv_primitives  # noqa: E402,F401  (registers conv2d and its two adjoints)
+from . import conv_primitives, pool_primitives  # noqa: E402,F401  (register conv2d, max_pool2d)
 
 float32, float64, int64 = "float32", "float64", "int64"
 

@@ -6,15 +6,15 @@
     cross_entropy(z, y)      mean_n [logsumexp(z_n) - z_n[y_n]]       z (N, C) logits, y (N,) ints
     mse_loss(p, t)           mean (p - t)²                            p and t of one shape
     conv2d                   the conv2d primitive (conv_primitives.py)
-    max_pool2d               a reshape and a max (im2col for overlapping windows)
+    max_pool2d               the max_pool2d primitive (im2col and a max for overlapping windows)
 
-All are tinyad operations (the mean cross-entropy, log_softmax, conv2d and im2col are primitives with
-their own rules; the rest are compositions), so reverse mode, forward mode and their nestings
-differentiate them.
+All are tinyad operations (the mean cross-entropy, log_softmax, conv2d, max_pool2d and im2col
+are primitives with their own rules; the rest are compositions), so reverse mode, forward mode
+and their nestings differentiate them.
 """
 import numpy as np
 
-from .. import conv_primitives, ops
+from .. import conv_primitives, ops, pool_primitives
 from ..backend import xp_of
 from ..errors import DtypeError, ShapeError
 from ..ops import gelu, relu, sigmoid, tanh  # noqa: F401  (part of this namespace)
@@ -106,18 +106,14 @@ def max_pool2d(x, kernel_size, stride=None):
     """The largest value of each kernel window: (N, C, H, W) -> (N, C, OH, OW); the stride
     defaults to the kernel size (non-overlapping windows). Ties share the gradient equally.
 
-    Non-overlapping windows (stride = kernel) are a reshape, (N, OH·kh, OW·kw, C) ->
-    (N, OH, kh, OW, kw, C), and a max over the kh and kw axes; others go through im2col."""
+    Non-overlapping windows (stride = kernel) are one ``max_pool2d`` primitive
+    (tinyad/pool_primitives.py: one pass each way); others go through im2col and a max."""
     x = ops.lift(x)
     stride = kernel_size if stride is None else stride
     (kh, kw), step, _, (oh, ow) = geometry(x, kernel_size, stride, 0, "max_pool2d")
     n, c = x.shape[:2]
     if step == (kh, kw):
-        xt = ops.transpose(x, 0, 2, 3, 1)                                # (N, H, W, C)
-        if xt.shape[1:3] != (oh * kh, ow * kw):
-            xt = xt[:, :oh * kh, :ow * kw, :]                             # drop the ragged edge
-        out = ops.max(ops.reshape(xt, n, oh, kh, ow, kw, c), axis=(2, 4))
-    else:
-        cols, _ = im2col(x, (kh, kw), step, 0, "max_pool2d")            # (N·OH·OW, kh·kw·C)
-        out = ops.max(ops.reshape(cols, n, oh, ow, kh * kw, c), axis=3)
+        return pool_primitives.max_pool2d(x, (kh, kw))
+    cols, _ = im2col(x, (kh, kw), step, 0, "max_pool2d")                # (N·OH·OW, kh·kw·C)
+    out = ops.max(ops.reshape(cols, n, oh, ow, kh * kw, c), axis=3)
     return ops.transpose(out, 0, 3, 1, 2)
