@@ -86,7 +86,7 @@ def layer_cases(batch, torch):
         w = rng.standard_normal((64, c, 3, 3), dtype=np.float32)
         g = rng.standard_normal((batch, 64, size, size), dtype=np.float32)
         xt, wt, gt = ad.tensor(x), ad.tensor(w), ad.tensor(g)
-        cases[f"tinyad:{layer} fwd"] = lambda xt=xt, wt=wt: cp.conv2d(xt, wt, 1, 1)
+        cases[f"tinyad:{layer} fwd"] = lambda xt=xt, wt=wt: cp.conv2d(xt, wt, None, 1, 1)
         cases[f"tinyad:{layer} bwd"] = lambda xt=xt, wt=wt, gt=gt: (
             cp.conv2d_transpose(gt, wt, xt.shape, 1, 1), cp.conv2d_weight(xt, gt, (3, 3), 1, 1))
         cases[f"im2col:{layer} fwd"] = lambda xt=xt, wt=wt: im2col_conv2d(xt, wt, None, (1, 1),

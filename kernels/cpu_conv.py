@@ -101,8 +101,9 @@ def blocks(rows, width, dtype):
     return [(a, min(a + step, rows)) for a in range(0, rows, step)], buffer
 
 
-def forward(x, w, stride, padding):
-    """x (N, C, H, W), w (O, C, kh, kw) -> (N, O, OH, OW), as the module docstring."""
+def forward(x, w, stride, padding, bias=None):
+    """x (N, C, H, W), w (O, C, kh, kw) -> (N, O, OH, OW), as the module docstring; plus
+    bias (O,) when given, added to each block while it is in cache."""
     n, kh, kw, o = x.shape[0], w.shape[2], w.shape[3], w.shape[0]
     oh, ow = window_grid(x.shape, (kh, kw), stride, padding)
     xt, wm = channels_last(x), weight_matrix(w)
@@ -112,6 +113,8 @@ def forward(x, w, stride, padding):
         cols = buffer[:b - a]
         im2col_rows(xt, a, cols, kh, kw, *stride, *padding, oh, ow)
         np.matmul(cols, wm, out=out[a:b])
+        if bias is not None:
+            out[a:b] += bias
     return out.reshape(n, oh, ow, o).transpose(0, 3, 1, 2)
 
 

@@ -41,37 +41,43 @@ def max_kernel(xt, kh, kw, out):
 def gather_kernel(tt, xt, mt, kh, kw, out):
     """out[n, y, x, c] = (sum of tt where xt equals the max) / (how many do)."""
     n, oh, ow, c = out.shape
+    count = np.empty(c, np.int64)
     for b in range(n):
         for y in range(oh):
             for x in range(ow):
+                count[:] = 0
+                out[b, y, x, :] = 0
+                for i in range(kh):
+                    for j in range(kw):
+                        for ch in range(c):
+                            hit = xt[b, y * kh + i, x * kw + j, ch] == mt[b, y, x, ch]
+                            count[ch] += hit
+                            out[b, y, x, ch] += tt[b, y * kh + i, x * kw + j, ch] if hit else 0
                 for ch in range(c):
-                    m, total, count = mt[b, y, x, ch], 0.0, 0
-                    for i in range(kh):
-                        for j in range(kw):
-                            if xt[b, y * kh + i, x * kw + j, ch] == m:
-                                total += tt[b, y * kh + i, x * kw + j, ch]
-                                count += 1
-                    out[b, y, x, ch] = total / count
+                    out[b, y, x, ch] /= count[ch]
 
 
 @njit(nogil=True, cache=CACHE, error_model="numpy")
 def scatter_kernel(gt, xt, mt, kh, kw, out):
-    """out (zero-filled by the caller) at each window element: gt / count where xt equals the
-    max (count: how many do), else 0 · that (so NaN for a window without a maximum)."""
+    """out at each window element: gt / count where xt equals the max (count: how many do),
+    else 0 · that (so NaN for a window without a maximum); a ragged edge is left to the caller."""
     n, oh, ow, c = gt.shape
+    share = np.empty(c, out.dtype)
     for b in range(n):
         for y in range(oh):
             for x in range(ow):
+                share[:] = 0
+                for i in range(kh):
+                    for j in range(kw):
+                        for ch in range(c):
+                            share[ch] += xt[b, y * kh + i, x * kw + j, ch] == mt[b, y, x, ch]
                 for ch in range(c):
-                    m, count = mt[b, y, x, ch], 0
-                    for i in range(kh):
-                        for j in range(kw):
-                            count += xt[b, y * kh + i, x * kw + j, ch] == m
-                    share = gt[b, y, x, ch] / count
-                    for i in range(kh):
-                        for j in range(kw):
-                            hit = xt[b, y * kh + i, x * kw + j, ch] == m
-                            out[b, y * kh + i, x * kw + j, ch] = share if hit else 0 * share
+                    share[ch] = gt[b, y, x, ch] / share[ch]
+                for i in range(kh):
+                    for j in range(kw):
+                        for ch in range(c):
+                            hit = xt[b, y * kh + i, x * kw + j, ch] == mt[b, y, x, ch]
+                            out[b, y * kh + i, x * kw + j, ch] = share[ch] if hit else 0 * share[ch]
 
 
 def forward(x, kernel):
@@ -90,7 +96,9 @@ def gather(t, x, m, kernel):
 
 def scatter(g, x, m, kernel):
     n, c, h, w = x.shape
+    (kh, kw), (oh, ow) = kernel, m.shape[2:]
     out = buffers.empty((n, h, w, c), g.dtype)
-    out.fill(0)
+    out[:, oh * kh:] = 0                                   # the ragged edge: no window
+    out[:, :oh * kh, ow * kw:] = 0
     scatter_kernel(channels_last(g), channels_last(x), channels_last(m), *kernel, out)
     return out.transpose(0, 3, 1, 2)

@@ -184,24 +184,26 @@ def col2im_ref(cols, shp, kernel, stride, padding):
 
 
 def conv_draw(data, dtype):
-    """x, w, stride, padding for conv2d (O = 1..3 output channels)."""
+    """x, w, bias, stride, padding for conv2d (O = 1..3 output channels)."""
     shp, kernel, stride, padding = windows_geometry(data)
-    w = values(data, (data.draw(st.integers(1, 3)), shp[1]) + kernel, dtype)
-    return [values(data, shp, dtype), w, stride, padding]
+    o = data.draw(st.integers(1, 3))
+    w = values(data, (o, shp[1]) + kernel, dtype)
+    return [values(data, shp, dtype), w, values(data, (o,), dtype), stride, padding]
 
 
-def conv_ref(x, w, stride, padding):
-    """The window matrix times the weight as a (kh·kw·C, O) matrix, back to (N, O, OH, OW)."""
+def conv_ref(x, w, b, stride, padding):
+    """The window matrix times the weight as a (kh·kw·C, O) matrix, plus the bias, back to
+    (N, O, OH, OW)."""
     cols = im2col_ref(x, w.shape[2:], stride, padding)
     n, o = x.shape[0], w.shape[0]
     oh = (x.shape[2] + 2 * padding[0] - w.shape[2]) // stride[0] + 1
-    out = cols @ w.transpose(2, 3, 1, 0).reshape(-1, o)
+    out = cols @ w.transpose(2, 3, 1, 0).reshape(-1, o) + b
     return out.reshape(n, oh, -1, o).transpose(0, 3, 1, 2)
 
 
 def conv_transpose_draw(data, dtype):
-    x, w, stride, padding = conv_draw(data, dtype)
-    g = values(data, conv_ref(x, w, stride, padding).shape, dtype)
+    x, w, _, stride, padding = conv_draw(data, dtype)
+    g = values(data, conv_ref(x, w, 0, stride, padding).shape, dtype)
     return [g, w, x.shape, stride, padding]
 
 
@@ -213,8 +215,8 @@ def conv_transpose_ref(g, w, shp, stride, padding):
 
 
 def conv_weight_draw(data, dtype):
-    x, w, stride, padding = conv_draw(data, dtype)
-    g = values(data, conv_ref(x, w, stride, padding).shape, dtype)
+    x, w, _, stride, padding = conv_draw(data, dtype)
+    g = values(data, conv_ref(x, w, 0, stride, padding).shape, dtype)
     return [x, g, w.shape[2:], stride, padding]
 
 

@@ -43,6 +43,7 @@ def test_blocked_kernels_equal_the_whole_window_matrix(geometry, dtype, block_by
     rng = np.random.default_rng(0)
     x = rng.standard_normal(shape).astype(dtype)
     w = rng.standard_normal((o, shape[1], kh, kw)).astype(dtype)
+    b = rng.standard_normal(o).astype(dtype)
     out = cp.whole_forward(x, w, stride, padding)
     g = rng.standard_normal(out.shape).astype(dtype)
     tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
@@ -50,6 +51,8 @@ def test_blocked_kernels_equal_the_whole_window_matrix(geometry, dtype, block_by
         got = cpu_conv.forward(xl, w, stride, padding)
         assert got.dtype == dtype and got.shape == out.shape
         np.testing.assert_allclose(got, out, **tol)
+        np.testing.assert_allclose(cpu_conv.forward(xl, w, stride, padding, b),
+                                   out + b[:, None, None], **tol)
         dx = cpu_conv.input_grad(gl, w, shape, stride, padding)
         assert dx.dtype == dtype and dx.shape == shape
         np.testing.assert_allclose(dx, cp.whole_transpose(g, w, shape, stride, padding), **tol)

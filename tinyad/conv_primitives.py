@@ -3,7 +3,8 @@
 For x (N, C, H, W), w (O, C, kh, kw), stride s = (sh, sw), zero padding p = (ph, pw), and
 OH = (H + 2ph - kh) // sh + 1 (OW alike), with xpad the padded input::
 
-    conv2d(x, w)            (N, O, OH, OW)   out[n,o,y,x] = Σ_{c,i,j} w[o,c,i,j] xpad[n,c,y·sh+i,x·sw+j]
+    conv2d(x, w[, b])       (N, O, OH, OW)   out[n,o,y,x] = Σ_{c,i,j} w[o,c,i,j] xpad[n,c,y·sh+i,x·sw+j]
+                                             (+ b[o] when a bias is given)
     conv2d_transpose(g, w)  (N, C, H, W)     the adjoint of x -> conv2d(x, w), applied to g
     conv2d_weight(x, g)     (O, C, kh, kw)   dw[o,c,i,j] = Σ_{n,y,x} g[n,o,y,x] xpad[n,c,y·sh+i,x·sw+j]
 
@@ -14,13 +15,14 @@ and each VJP is one of the three (<u, A v> = <Aᵀ u, v> read three ways):
     conv2d_transpose:  ḡ = conv2d(c̄, w)               w̄ = conv2d_weight(c̄, g)
     conv2d_weight:     x̄ = conv2d_transpose(g, c̄)     ḡ = conv2d(x, c̄)
 
-so higher derivatives never leave the family. NumPy arrays run tinyad.kernels.cpu_conv (windows a
+so higher derivatives never leave the family. The bias, when given, is added to each block of
+the output while it is in cache (its JVP broadcasts t, its VJP sums ḡ over N, OH and OW). NumPy arrays run tinyad.kernels.cpu_conv (windows a
 block of rows at a time, BLAS, Numba); other arrays (CuPy) the whole window matrix, through the
 table's im2col and col2im.
 """
 import numpy as np
 
-from . import kernels
+from . import kernels, ops
 from .primitive import PRIMITIVES, Primitive, apply
 from .tensor import Tensor
 
@@ -28,10 +30,11 @@ RULE = ("x (N, C, H, W) and w (O, C, kh, kw) agree on C, the kernel fits the pad
         "g is (N, O, OH, OW) for those windows")
 
 
-def conv2d(x, w, stride=1, padding=0):
-    """out[n,o,y,x] = Σ_{c,i,j} w[o,c,i,j] · xpad[n,c,y·sh+i,x·sw+j], x (N, C, H, W), w (O, C, kh, kw)
-    -> (N, O, OH, OW)."""
-    return apply(CONV2D, _lift(x), _lift(w), stride=_pair(stride), padding=_pair(padding))
+def conv2d(x, w, bias=None, stride=1, padding=0):
+    """out[n,o,y,x] = bias[o] + Σ_{c,i,j} w[o,c,i,j] · xpad[n,c,y·sh+i,x·sw+j] for x (N, C, H, W),
+    w (O, C, kh, kw), bias (O,) or None -> (N, O, OH, OW)."""
+    args = (_lift(x), _lift(w)) + (() if bias is None else (_lift(bias),))
+    return apply(CONV2D, *args, stride=_pair(stride), padding=_pair(padding))
 
 
 def conv2d_transpose(g, w, shape, stride=1, padding=0):
@@ -86,11 +89,15 @@ def _common(*arrays):
     return [a.astype(dtype, copy=False) for a in arrays]
 
 
-def _forward(x, w, stride, padding):
+def _forward(x, w, *bias, stride, padding):
     _check(x.shape, w.shape, None, stride, padding)
-    x, w = _common(x, w)
+    if bias and tuple(bias[0].shape) != (w.shape[0],):
+        raise ValueError(f"bias has shape {tuple(bias[0].shape)}, the weight needs "
+                         f"({w.shape[0]},)")
+    x, w, *bias = _common(x, w, *bias)
     from .kernels import cpu_conv
-    return (cpu_conv.forward if isinstance(x, np.ndarray) else whole_forward)(x, w, stride, padding)
+    impl = cpu_conv.forward if isinstance(x, np.ndarray) else whole_forward
+    return impl(x, w, stride, padding, *bias)
 
 
 def _transpose(g, w, shape, stride, padding):
@@ -111,12 +118,13 @@ def _weight(x, g, kernel, stride, padding):
 
 # The same three maps through the whole window matrix (the table's im2col and col2im): for CuPy
 # arrays, and the yardstick the blocked CPU kernels are tested against.
-def whole_forward(x, w, stride, padding):
+def whole_forward(x, w, stride, padding, bias=None):
     from .kernels.cpu_conv import weight_matrix
     n, o = x.shape[0], w.shape[0]
     oh, ow = _windows(x.shape, tuple(w.shape[2:]), stride, padding)
     cols = PRIMITIVES["im2col"].impl(x, tuple(w.shape[2:]), stride, padding)
-    return (cols @ weight_matrix(w)).reshape(n, oh, ow, o).transpose(0, 3, 1, 2)
+    out = cols @ weight_matrix(w) if bias is None else cols @ weight_matrix(w) + bias
+    return out.reshape(n, oh, ow, o).transpose(0, 3, 1, 2)
 
 
 def whole_transpose(g, w, shape, stride, padding):
@@ -133,19 +141,24 @@ def whole_weight(x, g, kernel, stride, padding):
 
 
 # --- the primitives: value, JVP and VJP rules side by side ------------------------------------
-CONV2D = Primitive(
+CONV2D = Primitive(                   # inputs x, w and an optional bias b
     "conv2d", _forward, rule=RULE,
-    jvp=(lambda t, out, x, w, stride, padding: conv2d(t, w, stride, padding),
-         lambda t, out, x, w, stride, padding: conv2d(x, t, stride, padding)),
-    vjp=(lambda g, out, x, w, stride, padding: conv2d_transpose(g, w, x.shape, stride, padding),
-         lambda g, out, x, w, stride, padding: conv2d_weight(x, g, w.shape[2:], stride, padding)))
+    jvp=(lambda t, out, x, w, *b, stride, padding: conv2d(t, w, None, stride, padding),
+         lambda t, out, x, w, *b, stride, padding: conv2d(x, t, None, stride, padding),
+         lambda t, out, x, w, b, stride, padding:
+         ops.broadcast_to(ops.reshape(t, 1, -1, 1, 1), out.shape)),
+    vjp=(lambda g, out, x, w, *b, stride, padding:
+         conv2d_transpose(g, w, x.shape, stride, padding),
+         lambda g, out, x, w, *b, stride, padding:
+         conv2d_weight(x, g, w.shape[2:], stride, padding),
+         lambda g, out, x, w, b, stride, padding: ops.sum(g, (0, 2, 3))))
 CONV2D_TRANSPOSE = Primitive(
     "conv2d_transpose", _transpose, rule=RULE,
     jvp=(lambda t, out, g, w, shape, stride, padding:
          conv2d_transpose(t, w, shape, stride, padding),
          lambda t, out, g, w, shape, stride, padding:
          conv2d_transpose(g, t, shape, stride, padding)),
-    vjp=(lambda c, out, g, w, shape, stride, padding: conv2d(c, w, stride, padding),
+    vjp=(lambda c, out, g, w, shape, stride, padding: conv2d(c, w, None, stride, padding),
          lambda c, out, g, w, shape, stride, padding:
          conv2d_weight(c, g, w.shape[2:], stride, padding)))
 CONV2D_WEIGHT = Primitive(
@@ -156,4 +169,4 @@ CONV2D_WEIGHT = Primitive(
          conv2d_weight(x, t, kernel, stride, padding)),
     vjp=(lambda c, out, x, g, kernel, stride, padding:
          conv2d_transpose(g, c, x.shape, stride, padding),
-         lambda c, out, x, g, kernel, stride, padding: conv2d(x, c, stride, padding)))
+         lambda c, out, x, g, kernel, stride, padding: conv2d(x, c, None, stride, padding)))

@@ -91,15 +91,15 @@ def conv2d(x, weight, bias=None, stride=1, padding=0):
         out[n, o, y, x] = bias[o] + sum_{c,i,j} weight[o, c, i, j] · xpad[n, c, y·s + i, x·s + j]
 
     x (N, C, H, W), weight (O, C, kh, kw), bias (O,) -> (N, O, OH, OW): one ``conv2d`` primitive
-    (tinyad/conv_primitives.py: a block of windows at a time, never the whole window matrix)
-    whose result is a channels-last array seen as NCHW, which the next convolution reads as is."""
+    (tinyad/conv_primitives.py: a block of windows at a time, never the whole window matrix, the
+    bias added in cache) whose result is a channels-last array seen as NCHW, which the next
+    convolution reads as is."""
     x, weight = ops.lift(x), ops.lift(weight)
     if weight.ndim != 4 or x.ndim != 4 or x.shape[1] != weight.shape[1]:
         raise ShapeError(f"conv2d: input (N, C, H, W) {x.shape} and weight (O, C, kh, kw) "
                          f"{weight.shape} must agree on C")
     geometry(x, weight.shape[2:], stride, padding, "conv2d")
-    out = conv_primitives.conv2d(x, weight, stride, padding)
-    return out if bias is None else out + ops.reshape(bias, 1, -1, 1, 1)
+    return conv_primitives.conv2d(x, weight, bias, stride, padding)
 
 
 def max_pool2d(x, kernel_size, stride=None):
