@@ -199,12 +199,14 @@ def test_rademacher_is_balanced_and_independent():
 
 # --- reproducibility -------------------------------------------------------------------------
 @pytest.mark.parametrize("distribution", ["normal", "rademacher"])
-def test_same_numbers_for_any_thread_count_size_and_output(distribution):
+def test_same_numbers_for_any_thread_count_size_and_output(distribution, monkeypatch):
+    monkeypatch.setattr(ft, "MIN_CHUNKS", 1)                          # threads even for 6 chunks
     n = 5 * cr.CHUNK + 123
     one = ft.draw_flat(n, distribution, np.random.default_rng(21))
     for threads in (2, 3, 4, 7):
         assert np.array_equal(ft.draw_flat(n, distribution, np.random.default_rng(21),
                                            threads=threads), one), threads
+    assert ft._state["pool_size"] >= 6                                # 7 asked, 6 chunks
     out = np.full(n, np.nan, np.float32)
     assert ft.draw_flat(n, distribution, np.random.default_rng(21), out=out) is out
     assert np.array_equal(out, one)

@@ -14,8 +14,8 @@ number is a function of the key and its index alone, so a seeded generator gives
 tangents on every run and with any number of threads.
 
 Threads: ``draw_flat(..., threads=k)``, or ``set_threads(k)`` for every later draw, shares the
-chunks among k Python threads running the kernel without the GIL (the default is one: the
-library never takes cores nobody asked for). Numba is a dependency of tinyad, but it is imported
+chunks among up to k Python threads running the kernel without the GIL (at least MIN_CHUNKS
+chunks each; the default is one thread: the library never takes cores nobody asked for). Numba is a dependency of tinyad, but it is imported
 only when a tangent is first drawn; ``available()`` says whether it can be.
 """
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 DISTRIBUTIONS = ("normal", "rademacher")
+MIN_CHUNKS = 64          # chunks (of 4096 numbers) per thread: below that, waking one costs more
 _state = {"threads": 1, "pool": None, "pool_size": 0}
 
 
@@ -59,7 +60,7 @@ def draw_flat(n, distribution, rng, dtype=np.float32, out=None, threads=None):
     kind = kernel.NORMAL if distribution == "normal" else kernel.RADEMACHER
     threads = _state["threads"] if threads is None else int(threads)
     chunks = -(-n // kernel.CHUNK)
-    threads = max(1, min(threads, chunks))
+    threads = max(1, min(threads, chunks // MIN_CHUNKS))
     if threads == 1:
         kernel.fill(out, kind, 0, *key)
         return out
