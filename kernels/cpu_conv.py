@@ -25,53 +25,48 @@ import numpy as np
 from numba import njit
 
 from . import buffers
-from .jit import CACHE
+from .jit import CACHE, inline
 from .reference import window_grid
 
 BLOCK_BYTES = 1 << 20           # window rows per block: about this many bytes of them
 _buffers = threading.local()     # per thread: {(rows, cols, dtype): reused block buffer}
 
 
-@njit(nogil=True, cache=CACHE)
-def im2col_rows(xt, first, cols, kh, kw, sh, sw, ph, pw, oh, ow):
-    """cols[r - first] = the window of row r = (n, y, x) of channels-last xt (N, H, W, C), columns
-    (i, j, c); zeros where the window leaves the image."""
-    _, h, w, c = xt.shape
+@inline
+def move_windows(image, first, cols, kh, kw, sh, sw, ph, pw, oh, ow, to_cols):
+    """Between channels-last image (N, H, W, C) and window rows cols[r - first] (columns (i, j, c))
+    of rows r = (n, y, x): to_cols copies each window into its row (zeros where it leaves the
+    image); otherwise each row is added back into its window."""
+    _, h, w, c = image.shape
     for row in range(cols.shape[0]):
         r = first + row
         n, yx = r // (oh * ow), r % (oh * ow)
-        y, x = yx // ow, yx % ow
+        y0, x0 = (yx // ow) * sh - ph, (yx % ow) * sw - pw
         for i in range(kh):
-            yy = y * sh + i - ph
             for j in range(kw):
-                xx = x * sw + j - pw
-                base = (i * kw + j) * c
-                if 0 <= yy < h and 0 <= xx < w:
+                yy, xx, base = y0 + i, x0 + j, (i * kw + j) * c
+                inside = 0 <= yy < h and 0 <= xx < w
+                if to_cols and inside:
                     for ch in range(c):
-                        cols[row, base + ch] = xt[n, yy, xx, ch]
-                else:
+                        cols[row, base + ch] = image[n, yy, xx, ch]
+                elif to_cols:
                     for ch in range(c):
                         cols[row, base + ch] = 0
+                elif inside:
+                    for ch in range(c):
+                        image[n, yy, xx, ch] += cols[row, base + ch]
+
+
+@njit(nogil=True, cache=CACHE)
+def im2col_rows(xt, first, cols, kh, kw, sh, sw, ph, pw, oh, ow):
+    """cols[r - first] = the window of row r = (n, y, x) of xt (N, H, W, C), zeros outside."""
+    move_windows(xt, first, cols, kh, kw, sh, sw, ph, pw, oh, ow, True)
 
 
 @njit(nogil=True, cache=CACHE)
 def col2im_rows(cols, first, dx, kh, kw, sh, sw, ph, pw, oh, ow):
-    """The adjoint of im2col_rows: each row of cols added back into its window of dx (N, H, W, C)."""
-    _, h, w, c = dx.shape
-    for row in range(cols.shape[0]):
-        r = first + row
-        n, yx = r // (oh * ow), r % (oh * ow)
-        y, x = yx // ow, yx % ow
-        for i in range(kh):
-            yy = y * sh + i - ph
-            if yy < 0 or yy >= h:
-                continue
-            for j in range(kw):
-                xx = x * sw + j - pw
-                if 0 <= xx < w:
-                    base = (i * kw + j) * c
-                    for ch in range(c):
-                        dx[n, yy, xx, ch] += cols[row, base + ch]
+    """The adjoint: each row of cols added back into its window of dx (N, H, W, C)."""
+    move_windows(dx, first, cols, kh, kw, sh, sw, ph, pw, oh, ow, False)
 
 
 def channels_last(a):

@@ -17,7 +17,7 @@ from numba import njit
 
 from . import buffers
 from .cpu_conv import channels_last
-from .jit import CACHE
+from .jit import CACHE, inline
 
 
 @njit(nogil=True, cache=CACHE, error_model="numpy")
@@ -37,22 +37,31 @@ def max_kernel(xt, kh, kw, out):
                                 out[b, y, x, ch] = v
 
 
+@inline
+def maxima(xt, mt, b, y, x, kh, kw, count):
+    """count[c] = how many elements of window (y, x) of image b equal its maximum mt[b, y, x, c]."""
+    count[:] = 0
+    for i in range(kh):
+        for j in range(kw):
+            for ch in range(count.size):
+                count[ch] += xt[b, y * kh + i, x * kw + j, ch] == mt[b, y, x, ch]
+
+
 @njit(nogil=True, cache=CACHE, error_model="numpy")
 def gather_kernel(tt, xt, mt, kh, kw, out):
     """out[n, y, x, c] = (sum of tt where xt equals the max) / (how many do)."""
     n, oh, ow, c = out.shape
-    count = np.empty(c, np.int64)
+    count = np.empty(c, out.dtype)
     for b in range(n):
         for y in range(oh):
             for x in range(ow):
-                count[:] = 0
+                maxima(xt, mt, b, y, x, kh, kw, count)
                 out[b, y, x, :] = 0
                 for i in range(kh):
                     for j in range(kw):
                         for ch in range(c):
-                            hit = xt[b, y * kh + i, x * kw + j, ch] == mt[b, y, x, ch]
-                            count[ch] += hit
-                            out[b, y, x, ch] += tt[b, y * kh + i, x * kw + j, ch] if hit else 0
+                            if xt[b, y * kh + i, x * kw + j, ch] == mt[b, y, x, ch]:
+                                out[b, y, x, ch] += tt[b, y * kh + i, x * kw + j, ch]
                 for ch in range(c):
                     out[b, y, x, ch] /= count[ch]
 
@@ -66,11 +75,7 @@ def scatter_kernel(gt, xt, mt, kh, kw, out):
     for b in range(n):
         for y in range(oh):
             for x in range(ow):
-                share[:] = 0
-                for i in range(kh):
-                    for j in range(kw):
-                        for ch in range(c):
-                            share[ch] += xt[b, y * kh + i, x * kw + j, ch] == mt[b, y, x, ch]
+                maxima(xt, mt, b, y, x, kh, kw, share)
                 for ch in range(c):
                     share[ch] = gt[b, y, x, ch] / share[ch]
                 for i in range(kh):

@@ -141,6 +141,12 @@ def whole_weight(x, g, kernel, stride, padding):
 
 
 # --- the primitives: value, JVP and VJP rules side by side ------------------------------------
+def bilinear(op):
+    """The JVP rules of a map op(a, b, **params) linear in each of a and b: op(t, b), op(a, t)."""
+    return (lambda t, out, a, b, **params: op(t, b, **params),
+            lambda t, out, a, b, **params: op(a, t, **params))
+
+
 CONV2D = Primitive(                   # inputs x, w and an optional bias b
     "conv2d", _forward, rule=RULE,
     jvp=(lambda t, out, x, w, *b, stride, padding: conv2d(t, w, None, stride, padding),
@@ -154,19 +160,13 @@ CONV2D = Primitive(                   # inputs x, w and an optional bias b
          lambda g, out, x, w, b, stride, padding: ops.sum(g, (0, 2, 3))))
 CONV2D_TRANSPOSE = Primitive(
     "conv2d_transpose", _transpose, rule=RULE,
-    jvp=(lambda t, out, g, w, shape, stride, padding:
-         conv2d_transpose(t, w, shape, stride, padding),
-         lambda t, out, g, w, shape, stride, padding:
-         conv2d_transpose(g, t, shape, stride, padding)),
+    jvp=bilinear(conv2d_transpose),
     vjp=(lambda c, out, g, w, shape, stride, padding: conv2d(c, w, None, stride, padding),
          lambda c, out, g, w, shape, stride, padding:
          conv2d_weight(c, g, w.shape[2:], stride, padding)))
 CONV2D_WEIGHT = Primitive(
     "conv2d_weight", _weight, rule=RULE,
-    jvp=(lambda t, out, x, g, kernel, stride, padding:
-         conv2d_weight(t, g, kernel, stride, padding),
-         lambda t, out, x, g, kernel, stride, padding:
-         conv2d_weight(x, t, kernel, stride, padding)),
+    jvp=bilinear(conv2d_weight),
     vjp=(lambda c, out, x, g, kernel, stride, padding:
          conv2d_transpose(g, c, x.shape, stride, padding),
          lambda c, out, x, g, kernel, stride, padding: conv2d(x, c, None, stride, padding)))
