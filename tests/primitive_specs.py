@@ -271,7 +271,7 @@ def pooled_shape(shp, kernel):
     return shp[:2] + (shp[2] // kernel[0], shp[3] // kernel[1])
 
 
-def gather_ref(t, xs, kernel):
+def pool_gather_ref(t, xs, kernel):
     (kh, kw), weighted = kernel, t * pool_share(xs[0], kernel)
     out = np.zeros(pooled_shape(t.shape, kernel), t.dtype)
     for b, ch, y, z in np.ndindex(*out.shape):
@@ -279,7 +279,7 @@ def gather_ref(t, xs, kernel):
     return out
 
 
-def scatter_ref(g, xs, kernel):
+def pool_scatter_ref(g, xs, kernel):
     (kh, kw), share = kernel, pool_share(xs[0], kernel)
     spread = np.zeros(xs[0].shape)
     for b, ch, y, z in np.ndindex(*g.shape):
@@ -356,9 +356,10 @@ SPECS = {
                           atol32=2e-5),
     "max_pool2d": Spec(pool_draw, pool_primitives.max_pool2d, pool_ref),
     "max_pool2d_gather": Spec(lambda d, t: pool_linear_draw(d, t, lambda s, k: s),
-                              pool_call(pool_primitives._gather), gather_ref, atol32=1e-6),
+                              pool_call(pool_primitives._gather), pool_gather_ref, atol32=1e-6),
     "max_pool2d_scatter": Spec(lambda d, t: pool_linear_draw(d, t, pooled_shape),
-                               pool_call(pool_primitives._scatter), scatter_ref, atol32=1e-6),
+                               pool_call(pool_primitives._scatter), pool_scatter_ref,
+                               atol32=1e-6),
     "log_softmax": Spec(log_softmax_draw, ops.log_softmax, log_softmax_ref, atol32=1e-6),
     "cross_entropy": Spec(xent_draw, ops.softmax_cross_entropy, xent_ref, atol32=1e-6),
 }
