@@ -243,9 +243,11 @@ def test_bad_arguments_are_refused():
         ft.set_threads(0)
 
 
-def test_a_new_tangent_reuses_the_memory_of_one_dropped():
+def test_a_new_tangent_reuses_the_memory_of_one_dropped(monkeypatch):
     """Large draws come from tinyad.kernels.buffers: a step's tangent takes the memory the
     previous step's gave back (no fresh pages to fault in), never one still in use."""
+    from tinyad.kernels import buffers
+    monkeypatch.setattr(buffers, "_pool", [])
     rng = np.random.default_rng(0)
     first = ft.draw_flat(1 << 20, "normal", rng)
     address = first.__array_interface__["data"][0]
