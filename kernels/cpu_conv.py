@@ -3,20 +3,22 @@
 The three array maps of a convolution with kernel (kh, kw), stride s and zero padding p, for
 x (N, C, H, W), w (O, C, kh, kw) and g (N, O, OH, OW) (``reference.window_grid`` gives OH, OW)::
 
-    forward(x, w)       out[n, o, y, x] = sum_{c,i,j} w[o, c, i, j] · xpad[n, c, y·sh + i, x·sw + j]
+    forward(x, w)       out[n, o, y, x] = sum_{c,i,j} w[o, c, i, j] · xpad[n, c, y·sh+i, x·sw+j]
     input_grad(g, w)    dx = the adjoint of x -> forward(x, w): each g[n, o, y, x] · w[o, :, :, :]
                         added back over its window (a transposed convolution)
-    weight_grad(x, g)   dw[o, c, i, j] = sum_{n,y,x} g[n, o, y, x] · xpad[n, c, y·sh + i, x·sw + j]
+    weight_grad(x, g)   dw[o, c, i, j] = sum_{n,y,x} g[n, o, y, x] · xpad[n, c, y·sh+i, x·sw+j]
 
 Each is a matrix product with the window matrix cols[(n, y, x), (i, j, c)] = xpad[n, c, ...]
-(N·OH·OW rows of kh·kw·C): out = cols @ W, dcols = g @ Wᵀ (then summed back into dx), dw =
-colsᵀ @ g, with W the weight as a (kh·kw·C, O) matrix. For the paper's CNN at batch 64 that matrix
-is 115 MB in float32. Here it is never whole: rows are taken ROWS at a time (about 1 MB), written
-by a Numba loop into one reused buffer, multiplied by BLAS while they sit in cache (which also runs
-the product faster: 105 GFLOP/s against 79 for the whole (50176, 576) @ (576, 64) on one core),
-and for dx summed back at once. Arrays are channels-last inside (N, H, W, C): a window's C values
-are one contiguous run. Inputs arrive as NCHW views of any layout; results are channels-last
-buffers seen as NCHW (``out.transpose(0, 3, 1, 2)``), which the next layer reads without a copy.
+(N·OH·OW rows of kh·kw·C): out = cols @ W, dcols = g @ Wᵀ (then summed back into dx),
+dw = colsᵀ @ g, with W the weight as a (kh·kw·C, O) matrix. For the paper's CNN at batch 64 that
+matrix is 115 MB in float32. Here it is never whole: rows are taken BLOCK_BYTES at a time (about
+1 MB), written by a Numba loop into one reused buffer, multiplied by BLAS while they sit in cache
+(which also runs the product faster: 105 GFLOP/s against 79 for the whole (50176, 576) @
+(576, 64) on one core), and for dx summed back at once. Arrays are channels-last inside
+(N, H, W, C): a window's C values are one contiguous run. Inputs arrive as NCHW views of any
+layout; results are channels-last buffers seen as NCHW (``out.transpose(0, 3, 1, 2)``), which the
+next layer reads without a copy. Outputs and input gradients take their memory from
+``buffers`` (no pages faulted in step after step).
 """
 import threading
 

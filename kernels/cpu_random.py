@@ -10,8 +10,8 @@ side, one per SIMD lane; lane l starts from 128 bits of Philox4x32-10 (Salmon, M
 So a number is a function of the key and its index alone: any chunk can be made on its own, and
 threads that share the chunks out write what one thread writes, bit for bit. Step t of lane l
 gives the words (a, b) of pair p = LANES·t + l, whose two numbers land at
-``out[c·CHUNK + 2·LANES·t + l]`` and ``out[c·CHUNK + 2·LANES·t + LANES + l]`` (whole vectors are
-stored at once). Rademacher chunks use words one by one: sign j of the chunk is bit j mod 32 of
+``out[c·CHUNK + 2·LANES·t + l]`` and ``out[c·CHUNK + 2·LANES·t + LANES + l]`` (whole vectors
+are stored at once). Rademacher chunks use words one by one: sign j of the chunk is bit j mod 32 of
 word j div 32, word w being step w div LANES of lane w mod LANES.
 
 Normal: Box-Muller on each pair, vectorised (no branch, no table, no libm call):
@@ -22,15 +22,15 @@ Normal: Box-Muller on each pair, vectorised (no branch, no table, no libm call):
     θ  = π/4 + x,  x = (b << 2) · (π/4) / 2^31   x in [-π/4, π/4), then quadrant signs from
                                                  bits 31 (z0) and 30 (z1) of b
 
-cos θ = (cos x - sin x)/√2 and sin θ = (cos x + sin x)/√2, so z = sqrt(-ln u)·(cos x ∓ sin x),
-signed. ln u = (k - 31) ln 2 + ln m with u·2^31 = 2^k·m, m in [√½, √2) (the exponent split of
-musl's logf), and ln m = f - f²/2 + f³·P(f), f = m - 1, P a degree-6 fit (Chebyshev nodes,
+cos θ = (cos x - sin x)/√2 and sin θ = (cos x + sin x)/√2, so z = sqrt(-ln u)·(cos x ∓ sin x)
+with its sign. ln u = (k - 31) ln 2 + ln m with u·2^31 = 2^k·m, m in [√½, √2) (the exponent
+split of musl's logf), and ln m = f - f²/2 + f³·P(f), f = m - 1, P a degree-6 fit (Chebyshev nodes,
 least squares) accurate to 5.4e-8 on that interval; sin and cos on [-π/4, π/4] are Cephes'
 polynomials (error < 3e-9). All of it is float32 arithmetic with explicit fused multiply-adds
 (``llvm.fma``, exactly rounded), never fast-math: the vector loop and its scalar remainder give
 the same bits. |z| <= sqrt(2·32 ln 2) = 6.66 (P(|Z| > 6.66) = 2.7e-11).
 
-Cost per number: about 4 vector instructions, a quarter of them for the words (measured in
+Cost per number: about 4 vector instructions, a third of them for the words (measured in
 bench/results/tangents.md). The kernels release the GIL: ``fast_tangents`` runs one per thread
 on disjoint ranges of chunks when asked for threads.
 """
@@ -96,7 +96,8 @@ def philox(c0, c1, c2, c3, k0, k1):
     uint64: ten rounds of two 32x32 -> 64-bit products, their halves xored across."""
     for _ in range(10):
         p0, p1 = M0 * c0, M1 * c2
-        c0, c1, c2, c3 = (p1 >> uint64(32)) ^ c1 ^ k0, p1 & LOW, (p0 >> uint64(32)) ^ c3 ^ k1, p0 & LOW
+        c0, c1, c2, c3 = ((p1 >> uint64(32)) ^ c1 ^ k0, p1 & LOW,
+                          (p0 >> uint64(32)) ^ c3 ^ k1, p0 & LOW)
         k0, k1 = (k0 + W0) & LOW, (k1 + W1) & LOW
     return c0, c1, c2, c3
 

@@ -229,8 +229,8 @@ def conv_weight_ref(x, g, kernel, stride, padding):
 
 def pool_geometry(data):
     kernel = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)))
-    return (data.draw(st.integers(1, 2)), data.draw(st.integers(1, 3)),
-            kernel[0] + data.draw(st.integers(0, 3)), kernel[1] + data.draw(st.integers(0, 3))), kernel
+    h, w = (k + data.draw(st.integers(0, 3)) for k in kernel)
+    return (data.draw(st.integers(1, 2)), data.draw(st.integers(1, 3)), h, w), kernel
 
 
 def pool_draw(data, dtype):

@@ -26,7 +26,8 @@ GEOMETRIES = [  # (N, C, H, W), (O, kh, kw), stride, padding
 
 def layouts(a):
     """The same values as a C-ordered NCHW array and as a channels-last buffer seen as NCHW."""
-    return [np.ascontiguousarray(a), np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)]
+    return [np.ascontiguousarray(a),
+            np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)]
 
 
 @pytest.fixture(params=[1 << 20, 200])

@@ -67,7 +67,8 @@ def normals_reference(words):
     """Box-Muller in float64 from the words of one chunk, in output order."""
     a, b = words[0::2].astype(np.uint64), words[1::2].astype(np.uint64)
     u = uniform_of(a)
-    x = ((b << np.uint64(2)) & np.uint64(MASK)).astype(np.uint32).view(np.int32) * (math.pi / 4 / 2 ** 31)
+    turn = ((b << np.uint64(2)) & np.uint64(MASK)).astype(np.uint32).view(np.int32)
+    x = turn * (math.pi / 4 / 2 ** 31)
     r = np.sqrt(-2 * np.log(u))
     z0 = r * np.cos(x + math.pi / 4) * np.where(b >> np.uint64(31) & np.uint64(1), -1, 1)
     z1 = r * np.sin(x + math.pi / 4) * np.where(b >> np.uint64(30) & np.uint64(1), -1, 1)

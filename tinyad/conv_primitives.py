@@ -1,12 +1,13 @@
 """Convolution as three primitives, each the others' derivative: no window matrix in the graph.
 
 For x (N, C, H, W), w (O, C, kh, kw), stride s = (sh, sw), zero padding p = (ph, pw), and
-OH = (H + 2ph - kh) // sh + 1 (OW alike), with xpad the padded input::
+OH = (H + 2ph - kh) // sh + 1 (OW alike), with xpad the padded input and X[n,c,y,x,i,j] =
+xpad[n, c, y·sh + i, x·sw + j] its windows::
 
-    conv2d(x, w[, b])       (N, O, OH, OW)   out[n,o,y,x] = Σ_{c,i,j} w[o,c,i,j] xpad[n,c,y·sh+i,x·sw+j]
+    conv2d(x, w[, b])       (N, O, OH, OW)   out[n,o,y,x] = Σ_{c,i,j} w[o,c,i,j] X[n,c,y,x,i,j]
                                              (+ b[o] when a bias is given)
     conv2d_transpose(g, w)  (N, C, H, W)     the adjoint of x -> conv2d(x, w), applied to g
-    conv2d_weight(x, g)     (O, C, kh, kw)   dw[o,c,i,j] = Σ_{n,y,x} g[n,o,y,x] xpad[n,c,y·sh+i,x·sw+j]
+    conv2d_weight(x, g)     (O, C, kh, kw)   dw[o,c,i,j] = Σ_{n,y,x} g[n,o,y,x] X[n,c,y,x,i,j]
 
 All three are bilinear, so each JVP is the same map with one argument replaced by its tangent,
 and each VJP is one of the three (<u, A v> = <Aᵀ u, v> read three ways):
@@ -16,9 +17,9 @@ and each VJP is one of the three (<u, A v> = <Aᵀ u, v> read three ways):
     conv2d_weight:     x̄ = conv2d_transpose(g, c̄)     ḡ = conv2d(x, c̄)
 
 so higher derivatives never leave the family. The bias, when given, is added to each block of
-the output while it is in cache (its JVP broadcasts t, its VJP sums ḡ over N, OH and OW). NumPy arrays run tinyad.kernels.cpu_conv (windows a
-block of rows at a time, BLAS, Numba); other arrays (CuPy) the whole window matrix, through the
-table's im2col and col2im.
+the output while it is in cache (its JVP broadcasts t, its VJP sums ḡ over N, OH and OW).
+NumPy arrays run tinyad.kernels.cpu_conv (windows a block of rows at a time, BLAS, Numba);
+other arrays (CuPy) the whole window matrix, through the table's im2col and col2im.
 """
 import numpy as np
 
@@ -31,8 +32,8 @@ RULE = ("x (N, C, H, W) and w (O, C, kh, kw) agree on C, the kernel fits the pad
 
 
 def conv2d(x, w, bias=None, stride=1, padding=0):
-    """out[n,o,y,x] = bias[o] + Σ_{c,i,j} w[o,c,i,j] · xpad[n,c,y·sh+i,x·sw+j] for x (N, C, H, W),
-    w (O, C, kh, kw), bias (O,) or None -> (N, O, OH, OW)."""
+    """out[n,o,y,x] = bias[o] + Σ_{c,i,j} w[o,c,i,j] · xpad[n,c,y·sh+i,x·sw+j] for
+    x (N, C, H, W), w (O, C, kh, kw), bias (O,) or None -> (N, O, OH, OW)."""
     args = (_lift(x), _lift(w)) + (() if bias is None else (_lift(bias),))
     return apply(CONV2D, *args, stride=_pair(stride), padding=_pair(padding))
 

@@ -15,8 +15,9 @@ tangents on every run and with any number of threads.
 
 Threads: ``draw_flat(..., threads=k)``, or ``set_threads(k)`` for every later draw, shares the
 chunks among up to k Python threads running the kernel without the GIL (at least MIN_CHUNKS
-chunks each; the default is one thread: the library never takes cores nobody asked for). Numba is a dependency of tinyad, but it is imported
-only when a tangent is first drawn; ``available()`` says whether it can be.
+chunks each; the default is one thread: the library never takes cores nobody asked for). Numba
+is a dependency of tinyad, but it is imported only when a tangent is first drawn; ``available()``
+says whether it can be.
 """
 from concurrent.futures import ThreadPoolExecutor
 
