@@ -83,9 +83,11 @@ def weight_matrix(w):
     return w.transpose(2, 3, 1, 0).reshape(-1, w.shape[0])
 
 
-def blocks(rows, width, dtype):
-    """Row ranges of about BLOCK_BYTES of a (rows, width) window matrix, and a reused buffer."""
-    step = max(1, min(rows, BLOCK_BYTES // max(1, width * dtype.itemsize)))
+def blocks(rows, width, dtype, channels):
+    """Row ranges of a (rows, width) window matrix, and a reused buffer for one range: about
+    BLOCK_BYTES of windows, or of the (rows, channels) matrix they multiply or come from when
+    that is wider (the first layer's windows are 9 numbers, its outputs 64)."""
+    step = max(1, min(rows, BLOCK_BYTES // (max(width, channels, 1) * dtype.itemsize)))
     cache = getattr(_buffers, "arrays", None)
     if cache is None:
         cache = _buffers.arrays = {}
@@ -105,7 +107,7 @@ def forward(x, w, stride, padding, bias=None):
     oh, ow = window_grid(x.shape, (kh, kw), stride, padding)
     xt, wm = channels_last(x), weight_matrix(w)
     out = buffers.empty((n * oh * ow, o), x.dtype)
-    ranges, buffer = blocks(len(out), wm.shape[0], x.dtype)
+    ranges, buffer = blocks(len(out), wm.shape[0], x.dtype, o)
     for a, b in ranges:
         cols = buffer[:b - a]
         im2col_rows(xt, a, cols, kh, kw, *stride, *padding, oh, ow)
@@ -124,7 +126,7 @@ def input_grad(g, w, shape, stride, padding):
     wt = np.ascontiguousarray(weight_matrix(w).T)                    # (O, kh·kw·C)
     dx = buffers.empty((n, h, wd, c), g.dtype)
     dx.fill(0)          # not np.zeros: calloc maps fresh pages, faulted in while summing
-    ranges, buffer = blocks(len(g2), wt.shape[1], g.dtype)
+    ranges, buffer = blocks(len(g2), wt.shape[1], g.dtype, o)
     for a, b in ranges:
         cols = buffer[:b - a]
         np.matmul(g2[a:b], wt, out=cols)
@@ -139,7 +141,7 @@ def weight_grad(x, g, kernel, stride, padding):
     xt, g2 = channels_last(x), channels_last(g).reshape(-1, o)
     acc = np.zeros((kh * kw * c, o), np.result_type(x.dtype, g.dtype))
     part = np.empty_like(acc)
-    ranges, buffer = blocks(len(g2), kh * kw * c, x.dtype)
+    ranges, buffer = blocks(len(g2), kh * kw * c, x.dtype, o)
     for a, b in ranges:
         cols = buffer[:b - a]
         im2col_rows(xt, a, cols, kh, kw, *stride, *padding, oh, ow)
