@@ -136,7 +136,7 @@ P0, P1, P2, P3, P4, P5, P6 = (F(v) for v in LOG_P)
 S1, S2, S3 = (F(v) for v in SIN)
 C1, C2, C3 = (F(v) for v in COS)
 LN2, ANGLE = F(math.log(2)), F(math.pi / 4 / 2 ** 31)
-SIGN = uint32(0x80000000)
+SIGN, ONE = uint32(0x80000000), uint32(0x3F800000)       # float32 sign bit, float32 1.0
 
 
 @inline
@@ -184,7 +184,8 @@ def normal_chunk(out, at, state):
 
 @inline
 def rademacher_chunk(out, at, state):
-    """Signs ±1 of one chunk into out[at:at + CHUNK]: bit j of a word -> 1 - 2·bit."""
+    """Signs ±1 of one chunk into out[at:at + CHUNK]: bit j of a word -> 1 - 2·bit (the bit
+    moved to the sign of the float 1.0)."""
     words = np.empty(WORDS, np.uint32)
     for t in range(WORDS // LANES):
         for lane in range(LANES):
@@ -194,7 +195,7 @@ def rademacher_chunk(out, at, state):
     for w in range(WORDS):
         word = words[w]
         for j in range(32):
-            out[at + 32 * w + j] = 1 - 2 * np.int32((word >> uint32(j)) & uint32(1))
+            out[at + 32 * w + j] = bits_float(ONE | (uint32(word << uint32(31 - j)) & SIGN))
 
 
 NORMAL, RADEMACHER = 0, 1
