@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 
 SCRIPTS = {                       # script: the result files it must write
+    "bench_conv.py": ["conv.json", "conv.md"],
     "bench_overhead.py": ["overhead.json", "overhead.md"],
     "bench_paper.py": ["paper_ratios.json", "paper_ratios.md"],
     "bench_scaling.py": ["scaling.json", "scaling.md", "scaling_depth.png", "scaling_width.png"],

@@ -1,4 +1,6 @@
-"""Convolutional layers, NCHW: Conv2d and MaxPool2d (computed by im2col, see im2col.py).
+"""Convolutional layers, NCHW: Conv2d and MaxPool2d (the conv2d and max_pool2d primitives:
+tinyad/primitives/convolution.py, tinyad/primitives/pooling.py; outputs are channels-last buffers
+seen as NCHW, which the next layer reads without a copy).
 
 Conv2d's weight is (out_channels, in_channels, kh, kw) and its default initialisation PyTorch's:
 U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias, with fan_in = in_channels·kh·kw.

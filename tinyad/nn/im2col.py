@@ -10,7 +10,9 @@ the rows of one matrix, columns ordered (i, j, c):
 so a convolution is ``cols @ weight.transpose(0, 2, 3, 1).reshape(out, kh·kw·C).T``. The primitive
 is linear: its VJP is ``col2im``, which adds each window back in place (one strided add per kernel
 offset; ``tinyad.kernels.col2im`` runs it in NumPy or Numba), and col2im's VJP is im2col again
-(primitives/windows.py). This module checks the arguments.
+(primitives/windows.py). ``F.conv2d`` no longer builds this matrix (115 MB for the paper's CNN
+at batch 64): its primitive (primitives/convolution.py) takes about 1 MB of rows at a time. The
+whole matrix serves overlapping max-pools and the GPU path. This module checks the arguments.
 """
 from .. import ops
 from ..errors import ShapeError

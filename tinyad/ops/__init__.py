@@ -19,5 +19,6 @@ from .lifting import astype, lift  # noqa: F401
 from .linalg import matmul, swap_last  # noqa: F401
 from .reductions import expand_to, max, mean, sum  # noqa: F401
 from .shape import broadcast_to, concatenate, expand_dims, reshape, squeeze, stack, transpose  # noqa: F401,E501
-from .windows import col2im, im2col  # noqa: F401
+from .windows import (col2im, conv2d, conv2d_transpose, conv2d_weight, im2col,  # noqa: F401
+                      max_pool2d, max_pool2d_gather, max_pool2d_scatter)
 from . import tensor_methods  # noqa: F401,E402  (last: it attaches the names above to Tensor)

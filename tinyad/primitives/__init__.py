@@ -18,6 +18,8 @@ One file per kind, each read one primitive at a time:
     shape.py         reshape transpose broadcast_to concatenate
     indexing.py      getitem scatter_add
     windows.py       im2col col2im (convolution windows)
+    convolution.py   conv2d conv2d_transpose conv2d_weight (each the others' derivative)
+    pooling.py       max_pool2d and its linear derivatives max_pool2d_gather, max_pool2d_scatter
     fused.py         log_softmax cross_entropy
 
 Every primitive registers itself in ``PRIMITIVES`` (name -> Primitive), the table that tests
@@ -34,3 +36,5 @@ from .reductions import max, sum  # noqa: F401
 from .rules import locally_constant  # noqa: F401
 from .shape import broadcast_to, concatenate, reshape, transpose  # noqa: F401
 from .windows import col2im, im2col  # noqa: F401
+from .convolution import conv2d, conv2d_transpose, conv2d_weight  # noqa: F401
+from .pooling import max_pool2d, max_pool2d_gather, max_pool2d_scatter  # noqa: F401

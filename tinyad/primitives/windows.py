@@ -1,6 +1,7 @@
 """Convolution windows: im2col and col2im, linear maps, each the other's adjoint (so each is
 the other's VJP, and every order of derivative works). nn/im2col.py explains the layout."""
 from .. import kernels, ops
+from ..kernels.reference import window_grid
 from ..interpreter import LINEAR, Primitive
 from .rules import array_module
 
@@ -17,8 +18,8 @@ col2im = Primitive("col2im", lambda c, shape, kernel, stride, padding:    # Numb
 
 
 def _windows(shape, kernel, stride, padding):
-    """(OH, OW) for an (N, C, H, W) input (kernels.reference.window_grid), checked to be >= 1."""
-    oh, ow = kernels.reference.window_grid(shape, kernel, stride, padding)
+    """(OH, OW) for an (N, C, H, W) input (window_grid, kernels/reference.py), checked to be >= 1."""
+    oh, ow = window_grid(shape, kernel, stride, padding)
     if oh < 1 or ow < 1:
         (ph, pw), (h, w) = padding, shape[2:]
         raise ValueError(f"kernel {kernel} larger than the padded input {(h + 2 * ph, w + 2 * pw)}")
