@@ -1,6 +1,7 @@
 """Exact gradients two ways: the tape, and a hand-written backward network.
 
-``ManualBackprop`` is what the tape computes, spelled out for an MLP. From the output error
+``ManualBackprop`` is what the tape computes, spelled out for a chain of dense and convolution
+layers (network.py). From the output error
 e = dL/dlogits, the errors travel back through the *transposed forward weights*:
 
     delta_L = e
@@ -31,4 +32,4 @@ class ManualBackprop(LearningRule):
         layers = layers_of(model, "ManualBackprop")
         with tape.no_grad():
             return backward_chain(layers, loss_fn, x, y,
-                                  [layer.linear.weight.data for layer in layers])
+                                  [layer.module.weight.data for layer in layers])

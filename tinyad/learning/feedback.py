@@ -14,61 +14,63 @@ through its own fixed random B_i of shape (classes, out_i); no chain at all:
 
     delta_i = (e B_i) * f'(a_i)
 """
+import math
+
 import numpy as np
 
 from .. import tape
-from .network import accumulate_layer, backward_chain, forward, layers_of, output_error, raw
+from ..backend import xp_of
+from .network import backward_chain, forward, layers_of, output_error, raw, times_derivative
 from .rule import LearningRule
 
 
 class _FixedFeedback(LearningRule):
-    """Holds the fixed random feedback matrices, drawn once per model from `seed`."""
+    """Holds the fixed random feedback matrices, drawn once per model (and shape) from `seed`:
+    B ~ U(-1, 1) / sqrt(fan-out), fan-out = B.size / B.shape[1] (out_i for a dense layer's
+    (out_i, in_i), out·kh·kw for a convolution's (out, in, kh, kw))."""
 
     def __init__(self, seed=None):
         self.seed = seed
         self._matrices = {}
 
     def feedback(self, layers, shapes):
-        key = tuple(id(layer.linear) for layer in layers)
+        key = (tuple(id(layer.module) for layer in layers), tuple(map(tuple, shapes)))
         if key not in self._matrices:
             rng = np.random.default_rng(self.seed)
-            xp_like = layers[0].linear.weight.data
+            like = layers[0].module.weight.data
             self._matrices = {key: [
-                _as_like(rng.uniform(-1, 1, shape) / np.sqrt(shape[0]), xp_like)
+                xp_of(like).asarray(rng.uniform(-1, 1, shape)
+                                    / np.sqrt(math.prod(shape) / shape[1]), dtype=like.dtype)
                 for shape in shapes]}
         return self._matrices[key]
 
 
-def _as_like(array, like):
-    from ..backend import xp_of
-    return xp_of(like).asarray(array, dtype=like.dtype)
-
-
 class FeedbackAlignment(_FixedFeedback):
-    """Backprop's chain with every Wᵀ replaced by a fixed random B."""
+    """Backprop's chain with every Wᵀ replaced by a fixed random B (through convolutions too:
+    conv2d_transpose with B in place of W)."""
     name = "fa"
 
     def update_direction(self, model, loss_fn, x, y):
         layers = layers_of(model, "FeedbackAlignment")
-        bs = self.feedback(layers, [layer.linear.weight.shape for layer in layers])
+        bs = self.feedback(layers, [layer.module.weight.shape for layer in layers])
         with tape.no_grad():
             return backward_chain(layers, loss_fn, x, y, bs)
 
 
 class DFA(_FixedFeedback):
-    """Direct feedback alignment: the output error reaches each hidden layer directly."""
+    """Direct feedback alignment: the output error reaches each hidden layer directly, through
+    B_i of shape (classes, units of a_i) (a convolution's C·H·W units alike), reshaped to a_i."""
     name = "dfa"
 
     def update_direction(self, model, loss_fn, x, y):
         layers = layers_of(model, "DFA")
-        classes = layers[-1].linear.weight.shape[0]
-        bs = self.feedback(layers[:-1], [(classes, layer.linear.weight.shape[0])
-                                         for layer in layers[:-1]])
         with tape.no_grad():
-            ins, derivs, outs = forward(layers, raw(x))
-            loss, e = output_error(loss_fn, outs[-1], y)
-            accumulate_layer(layers[-1], e, ins[-1])
+            record = forward(layers, raw(x))
+            loss, e = output_error(loss_fn, record.outs[-1], y)
+            shapes = [(e.shape[1], math.prod(h.shape[1:])) for h in record.outs[:-1]]
+            bs = self.feedback(layers[:-1], shapes)
+            layers[-1].accumulate(e, record.ins[-1])
             for i, layer in enumerate(layers[:-1]):
-                delta = (e @ bs[i]) * derivs[i]
-                accumulate_layer(layer, delta, ins[i])
+                signal = (e @ bs[i]).reshape(record.outs[i].shape)
+                layer.accumulate(times_derivative(signal, record.derivs[i]), record.ins[i])
         return loss

@@ -20,7 +20,14 @@ example's directional derivative is d_n = e_n · (logit tangent)_n. Then
 The perturbation has out_i dimensions per example instead of in_i · out_i weights: the variance
 drops by about the fan-in. The network is traversed forward only; e comes from the loss alone.
 The output layer's pre-activations are the logits, whose gradient e the rule holds exactly: that
-layer is updated with e (as in DFA) and only the hidden layers are perturbed.
+layer is updated with e (as in DFA) and only the hidden layers are perturbed. Convolutions are
+perturbed the same way, one u per example, channel and position of their pre-activation (N, C, H,
+W), through pooling and flattening, with dW = conv2d_weight(h_{i-1}, ĝ(a_i)).
+
+``exact_readout=True`` (weights only; Ren et al.'s code does this) perturbs every parameter but the
+readout layer's (the last Linear of an ``nn.Sequential`` or ``nn.MLP``) and gives the readout its
+exact gradient from the same pass, eᵀ h_{L-1} and Σ e, as activity perturbation does: the
+readout is then learnt as fast as by backprop, and the noisy estimate is spent on the layers below.
 
 Where the tangents come from (the seam every benchmark times the rule through):
 
@@ -39,7 +46,8 @@ from ..dual_constructor import dual
 from ..tensor import Tensor, zeros_like
 from ..transforms import jvp
 from . import tangents as tangent_draw
-from .network import accumulate, accumulate_layer, derivative, layers_of, output_error, raw
+from .network import (Layer, accumulate, derivative, forward, layers_of, model_input,
+                      output_error, raw)
 from .rule import LearningRule
 
 
@@ -47,11 +55,11 @@ class ForwardGradient(LearningRule):
     """``tangents`` estimates per step (averaged), v ~ ``distribution`` ('normal' or
     'rademacher') of the weights or of the hidden pre-activations (``perturb``); ``seed`` seeds the
     rule's generator; ``draw_flat(n, distribution, rng, dtype)`` draws n numbers (default
-    ``tangents.fastest()``); ``per_layer``: see the module docstring."""
+    ``tangents.fastest()``); ``per_layer`` and ``exact_readout``: see the module docstring."""
     name = "fg"
 
     def __init__(self, tangents=1, distribution="normal", perturb="weights", seed=None,
-                 draw_flat=None, per_layer=False):
+                 draw_flat=None, per_layer=False, exact_readout=False):
         if tangents < 1:
             raise ValueError(f"ForwardGradient: tangents must be >= 1, got {tangents}")
         if perturb not in ("weights", "activities"):
@@ -60,13 +68,20 @@ class ForwardGradient(LearningRule):
         if per_layer and perturb != "weights":
             raise ValueError("ForwardGradient: per_layer draws weight tangents layer by layer; "
                              "it needs perturb='weights'")
+        if exact_readout and perturb != "weights":
+            raise ValueError("ForwardGradient: exact_readout is for perturb='weights' (activity "
+                             "perturbation always updates the output layer exactly)")
         tangent_draw.check_distribution(distribution)
+        self.exact_readout = exact_readout
+        self._unit_shapes = {}
         self.tangents, self.distribution, self.perturb = tangents, distribution, perturb
         self.draw_flat, self.per_layer = draw_flat, per_layer
         self.rng = np.random.default_rng(seed)
         self._device_rng = None
         if perturb == "activities":
             self.name = "fg-activity"
+        elif exact_readout:
+            self.name = "fg-readout"
 
     def update_direction(self, model, loss_fn, x, y, tangents=None):
         """Accumulate (∇f·v) v (mean of ``self.tangents`` draws) into each ``p.grad``; returns
@@ -98,26 +113,38 @@ class ForwardGradient(LearningRule):
 
     def directional_derivative(self, model, loss_fn, x, y, tangents=None):
         """(loss, ∇f·v): the weight-perturbed rule's dual-number pass alone, along `tangents`
-        (one per parameter) or along v drawn as ``update_direction`` draws it (per layer when so
-        set)."""
-        blocks = self._blocks(model)
-        loss, d = self._pass(blocks, loss_fn, x, y, self._tangents_of(blocks, tangents))
+        (one per perturbed parameter) or along v drawn as ``update_direction`` draws it (per
+        layer when so set)."""
+        blocks, readout = self._blocks(model)
+        loss, d, _ = self._pass(blocks, loss_fn, x, y, self._tangents_of(blocks, tangents),
+                                readout)
         return float(loss.item()), float(d.item())
 
     def _blocks(self, model):
-        """[(module, its [(name, parameter)])] in the order the forward pass runs them: the whole
-        model as one block, or with per_layer each module of its Sequential."""
-        if not self.per_layer:
-            return [(model, list(model.named_parameters()))]
+        """([(module, its [(name, parameter)])] in the order the forward pass runs them, the
+        readout module or None): the whole model (less the readout) as one block, or with
+        per_layer each module of its Sequential."""
+        if not (self.per_layer or self.exact_readout):
+            return [(model, list(model.named_parameters()))], None
         chain = model.layers if isinstance(model, nn.MLP) else model
+        option = "per_layer=True" if self.per_layer else "exact_readout=True"
         if not isinstance(chain, nn.Sequential):
-            raise TypeError(f"ForwardGradient(per_layer=True) runs the layers one by one: it "
+            raise TypeError(f"ForwardGradient({option}) runs the layers one by one: it "
                             f"needs an nn.Sequential or nn.MLP, got {type(model).__name__}")
-        blocks = [(m, list(m.named_parameters())) for m in chain]
-        if [id(p) for _, named in blocks for _, p in named] != [id(p) for p in model.parameters()]:
-            raise ValueError("ForwardGradient(per_layer=True): a parameter is shared between "
+        readout = None
+        if self.exact_readout:
+            readout, chain = chain[-1], chain[:-1]
+            if not isinstance(readout, nn.Linear):
+                raise TypeError(f"ForwardGradient(exact_readout=True): the last layer must be "
+                                f"an nn.Linear (the readout), got {type(readout).__name__}")
+        modules = chain if self.per_layer else [chain]
+        blocks = [(m, list(m.named_parameters())) for m in modules]
+        mine = [id(p) for _, named in blocks for _, p in named]
+        mine += [id(p) for p in readout.parameters()] if readout is not None else []
+        if mine != [id(p) for p in model.parameters()]:
+            raise ValueError(f"ForwardGradient({option}): a parameter is shared between "
                              "layers; draw its tangent once with per_layer=False")
-        return blocks
+        return blocks, readout
 
     def _tangents_of(self, blocks, given):
         """block index -> that block's tangents: slices of `given` (checked against the
@@ -126,7 +153,7 @@ class ForwardGradient(LearningRule):
         named = [item for _, block in blocks for item in block]
         if given is not None:
             given = _checked(given, [p.shape for _, p in named],
-                             [name for name, _ in named], "one per parameter")
+                             [name for name, _ in named], "one per perturbed parameter")
             starts = np.cumsum([0] + [len(block) for _, block in blocks])
             return lambda i: given[starts[i]:starts[i + 1]]
         if not self.per_layer:
@@ -143,21 +170,27 @@ class ForwardGradient(LearningRule):
         return layer
 
     @staticmethod
-    def _pass(blocks, loss_fn, x, y, tangents_of):
-        """(loss, ∇f·v) as tensors (on the parameters' device: no host sync) from one dual-number
-        pass, block by block, recording nothing."""
+    def _pass(blocks, loss_fn, x, y, tangents_of, readout=None):
+        """(loss, ∇f·v, readout's (input, output) primal arrays or None) from one dual-number
+        pass, block by block, then the unperturbed readout; recording nothing. The loss and
+        ∇f·v are tensors on the parameters' device (no host sync)."""
         with tape.no_grad(), dual_level() as level:
             h = x
             for i, (module, named) in enumerate(blocks):
                 duals = {n: dual(p.detach(), Tensor(v)) for (n, p), v in zip(named, tangents_of(i))}
                 h = nn.functional_call(module, duals, h)
                 del duals
-            return unpack(loss_fn(h, y), level)
+            seen = None
+            if readout is not None:
+                features = unpack(h, level)[0].data
+                h = readout(h)
+                seen = features, unpack(h, level)[0].data
+            return (*unpack(loss_fn(h, y), level), seen)
 
     def _weights(self, model, loss_fn, x, y, given):
-        blocks = self._blocks(model)
+        blocks, readout = self._blocks(model)
         tangents_of = self._tangents_of(blocks, given)
-        loss, d = self._pass(blocks, loss_fn, x, y, tangents_of)
+        loss, d, seen = self._pass(blocks, loss_fn, x, y, tangents_of, readout)
         scale = d.data / self.tangents           # stays on the device: no host sync
         for i, (_, named) in enumerate(blocks):
             for (_, p), v in zip(named, tangents_of(i)):
@@ -166,27 +199,41 @@ class ForwardGradient(LearningRule):
                     p.grad = Tensor(v)
                 else:
                     accumulate(p, scale * v)
+        if readout is not None:                # its exact gradient: eᵀ h_{L-1}, Σ e
+            features, logits = seen
+            _, e = output_error(loss_fn, logits, y)
+            Layer(readout).accumulate(e / self.tangents, features)
         return float(loss.item())
 
     def _activities(self, model, loss_fn, x, y, given):
         layers = layers_of(model, "ForwardGradient(perturb='activities')")
         hidden, last = layers[:-1], layers[-1]
-        x = Tensor(raw(x)).reshape(len(x), -1)
+        x = model_input(layers, raw(x))
         ins = []
         with tape.no_grad():
-            shapes = [(x.shape[0], layer.linear.weight.shape[0]) for layer in hidden]
+            shapes = [(x.shape[0], *units) for units in self._units(layers, x)]
             us = (_checked(given, shapes, [f"hidden layer {i}" for i in range(len(hidden))],
-                           "one (N, out_i) per hidden layer") if given is not None
-                  else self.draw(shapes, last.linear.weight.data))
+                           "one (N, units of a_i) per hidden layer") if given is not None
+                  else self.draw(shapes, last.module.weight.data))
             us = [Tensor(u) for u in us]
-            logits, t = jvp(lambda *eps: _perturbed(layers, x, eps, ins),
+            logits, t = jvp(lambda *eps: _perturbed(layers, Tensor(x), eps, ins),
                             [zeros_like(u) for u in us], us)
             loss, e = output_error(loss_fn, logits.data, y)
-        d = (e * t.data).sum(axis=1, keepdims=True)       # per example: ∇_{a_n} L · u_n
+        d = (e * t.data).sum(axis=1)                      # per example: ∇_{a_n} L · u_n
         for layer, (h_in, live), u in zip(hidden, ins, us):
-            accumulate_layer(layer, d * u.data * live / self.tangents, h_in)
-        accumulate_layer(last, e / self.tangents, ins[-1][0])
+            per_example = d.reshape((-1,) + (1,) * (u.ndim - 1))
+            layer.accumulate(per_example * u.data * live / self.tangents, h_in)
+        last.accumulate(e / self.tangents, ins[-1][0])
         return loss
+
+    def _units(self, layers, x):
+        """Each hidden pre-activation's shape per example (units, or (C, H, W)), from a
+        one-example pass, kept per model and input shape."""
+        key = (tuple(id(layer.module) for layer in layers), x.shape[1:])
+        if key not in self._unit_shapes:
+            outs = forward(layers, x[:1]).outs[:-1]
+            self._unit_shapes = {key: [h.shape[1:] for h in outs]}
+        return self._unit_shapes[key]
 
 
 def _checked(given, shapes, names, rule):
@@ -203,15 +250,18 @@ def _checked(given, shapes, names, rule):
 
 
 def _perturbed(layers, x, eps, ins):
-    """The MLP with eps_i added to each hidden pre-activation. Records, per layer, its input and
-    where f'(a) != 0: a unit the activation shuts off (ReLU, a <= 0) has zero gradient, so its
-    share of d·u is pure noise; masking it keeps the estimate unbiased, with less variance."""
+    """The chain with eps_i added to each hidden pre-activation. Records, per layer, its
+    affine input and where f'(a) != 0: a unit the activation shuts off (ReLU, a <= 0) has zero
+    gradient, so its share of d·u is pure noise; masking it keeps the estimate unbiased, with
+    less variance."""
     h = x
     for i, layer in enumerate(layers):
+        for stage in layer.pre:
+            h = stage.module(h)
         h_in = h.primal.data
-        a = layer.linear(h) + eps[i] if i < len(eps) else layer.linear(h)
+        a = layer.module(h) + eps[i] if i < len(eps) else layer.module(h)
         h = ACTIVATION_OPS[layer.activation](a)
-        ins.append((h_in, derivative(layer.activation, a.primal.data, h.primal.data) != 0))
+        ins.append((h_in, derivative(layer.activation, a.primal.data) != 0))
     return h
 
 

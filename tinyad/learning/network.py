@@ -1,49 +1,235 @@
 """What the hand-written learning rules need from a model: its layers, a recorded forward pass,
 activation derivatives and the output error -- all on raw arrays, with no tape, through the
-shared kernels (``bias_act`` gives each layer's activation and derivative in one pass,
-``softmax_xent`` the loss and its gradient).
+shared kernels (``bias_act`` gives a dense layer's activation and derivative in one pass,
+``softmax_xent`` the loss and its gradient) and the array maps behind the convolution and
+pooling primitives (``conv2d``, ``conv2d_transpose``, ``conv2d_weight``, ``max_pool2d`` and its
+``scatter``: tinyad/primitives/convolution.py and pooling.py).
 
-An MLP is a chain of affine maps and activations. With h_0 = x:
+A model is a chain of layers. Layer i reshapes h_{i-1} by its parameter-free *stages*
+(``MaxPool2d`` with stride = kernel, ``Flatten``, and ``LayerNorm`` over the last axis, which has
+a gain and a bias), then applies an affine map (``Linear`` or ``Conv2d``) and an activation:
 
-    a_i = h_{i-1} W_iᵀ + b_i        pre-activation, (N, out_i)
-    h_i = f(a_i)                    (the last layer has no f: h_L = a_L are the logits)
+    x_i = pre_i(h_{i-1})                     the affine map's input
+    a_i = x_i W_iᵀ + b_i   or   conv2d(x_i, W_i) + b_i          pre-activation
+    h_i = f_i(a_i)                           (the last layer has no f: h_L = a_L are the logits)
 
-and every rule that trains it ends in the same two lines, for some error signal delta_i (N, out_i):
+Every rule that trains it ends in the same two lines, for an error signal delta_i = dL/da_i:
 
-    dL/dW_i = delta_iᵀ h_{i-1}      (out_i, in_i)       dL/db_i = sum_n delta_i     (out_i,)
+    dW_i = delta_iᵀ x_i  (Linear)   or   conv2d_weight(x_i, delta_i)  (Conv2d)
+    db_i = delta_i summed over every axis but the channel axis
+
+and the chain rules (backprop, feedback alignment) send it back with a matrix B_i of W_i's shape:
+
+    dL/dx_i = delta_i B_i   or   conv2d_transpose(delta_i, B_i)
+    dL/dh_{i-1} = the stages' adjoints applied last to first (a LayerNorm's gain and bias get
+                  their gradient on the way)
+    delta_{i-1} = dL/dh_{i-1} * f'(a_{i-1})
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .. import backend, kernels, nn, tape
 from ..backend import xp_of
+from ..nn.im2col import pair
+from ..primitives import convolution as conv, pooling as pool
 from ..tensor import Tensor
 
 ACTIVATIONS = {nn.ReLU: "relu", nn.Tanh: "tanh", nn.Sigmoid: "sigmoid"}
 
 
+class MaxPool:
+    """nn.MaxPool2d over non-overlapping windows: (N, C, H, W) -> (N, C, H // kh, W // kw)."""
+    params = ()
+
+    def __init__(self, module, rule):
+        self.module, self.kernel = module, pair(module.kernel_size, "kernel_size")
+        if pair(module.stride, "stride") != self.kernel:
+            raise TypeError(f"{rule}: MaxPool2d with a stride other than its kernel is not "
+                            f"supported (kernel {self.kernel}, stride {module.stride})")
+
+    def forward(self, h):
+        m = pool.max_pool2d.impl(h, self.kernel)
+        return m, (h, m)
+
+    def adjoint(self, g, saved):
+        """dL/dh from dL/dm: each window's gradient to its maximum (ties share it)."""
+        return pool.max_pool2d_scatter.impl(g, *saved, self.kernel)
+
+
+class Flat:
+    """nn.Flatten (start_dim 1): (N, ...) -> (N, everything else)."""
+    params = ()
+
+    def __init__(self, module, rule):
+        if (module.start_dim, module.end_dim) != (1, -1):
+            raise TypeError(f"{rule}: only Flatten(start_dim=1, end_dim=-1) is supported")
+        self.module = module
+
+    def forward(self, h):
+        return h.reshape(h.shape[0], -1), h.shape
+
+    def adjoint(self, g, shape):
+        return g.reshape(shape)
+
+
+class Norm:
+    """nn.LayerNorm over the last axis: x̂ = (h - mean) / sqrt(var + eps), out = γ x̂ + β.
+    Its adjoint, with g' = γ g and means over the last axis,
+
+        dL/dh = (g' - mean(g') - x̂ mean(g' x̂)) / sqrt(var + eps)
+
+    also accumulates dγ = Σ g x̂ and dβ = Σ g (sums over every axis but the last)."""
+
+    def __init__(self, module, rule):
+        shape = tuple(getattr(module, "normalized_shape", ()))
+        if len(shape) != 1:
+            raise TypeError(f"{rule}: LayerNorm is supported over the last axis only, got "
+                            f"normalized_shape {shape}")
+        self.module = module
+        self.params = tuple(p for p in (module.weight, module.bias) if p is not None)
+
+    def forward(self, h):
+        mean = h.mean(axis=-1, keepdims=True)
+        inv = 1 / xp_of(h).sqrt(((h - mean) ** 2).mean(axis=-1, keepdims=True)
+                                + self.module.eps)
+        xhat = (h - mean) * inv
+        out = xhat if self.module.weight is None else xhat * self.module.weight.data
+        out = out if self.module.bias is None else out + self.module.bias.data
+        return out, (xhat, inv)
+
+    def adjoint(self, g, saved):
+        xhat, inv = saved
+        leading = tuple(range(g.ndim - 1))
+        weight, bias = self.module.weight, self.module.bias
+        if bias is not None:
+            accumulate(bias, g.sum(axis=leading))
+        if weight is not None:
+            accumulate(weight, (g * xhat).sum(axis=leading))
+            g = g * weight.data
+        return inv * (g - g.mean(axis=-1, keepdims=True)
+                      - xhat * (g * xhat).mean(axis=-1, keepdims=True))
+
+
+STAGES = {nn.MaxPool2d: MaxPool, nn.Flatten: Flat}
+if hasattr(nn, "LayerNorm"):              # nn.LayerNorm comes with the breadth issue
+    STAGES[nn.LayerNorm] = Norm
+
+
 @dataclass
 class Layer:
-    linear: "nn.Linear"
-    activation: str = None       # 'relu', 'tanh', 'sigmoid' or None (the output layer)
+    """An affine map (``nn.Linear`` or ``nn.Conv2d``), the stages before it and the activation
+    after it ('relu', 'tanh', 'sigmoid' or None)."""
+    module: nn.Module
+    activation: str = None
+    pre: list = field(default_factory=list)
+
+    @property
+    def is_conv(self):
+        return isinstance(self.module, nn.Conv2d)
+
+    def affine(self, x):
+        """(h, f'(a)) for input x: one kernels.bias_act pass for a dense layer, the conv2d map
+        (bias added in cache) then kernels.act_forward for a convolution. No activation: f'
+        is None (ones)."""
+        w, b = self.module.weight.data, self.module.bias
+        if self.is_conv:
+            m = self.module
+            a = conv.conv2d.impl(x, w, *(() if b is None else (b.data,)), stride=m.stride,
+                                 padding=m.padding)
+            return (a, None) if self.activation is None else kernels.act_forward(
+                self.activation, a)
+        a = x @ w.T
+        if self.activation is None:
+            return (a if b is None else a + b.data), None
+        return kernels.bias_act(self.activation, a, xp_of(a).zeros(a.shape[-1], a.dtype)
+                                if b is None else b.data)
+
+    def input_error(self, delta, feedback, shape):
+        """dL/dx from delta = dL/da, with `feedback` (W's shape) in place of W."""
+        if self.is_conv:
+            return conv.conv2d_transpose.impl(delta, feedback, tuple(shape),
+                                              stride=self.module.stride,
+                                              padding=self.module.padding)
+        return delta @ feedback
+
+    def accumulate(self, delta, x):
+        """The two lines every rule ends with: dW from delta and the input x, db = Σ delta."""
+        weight, bias = self.module.weight, self.module.bias
+        if self.is_conv:
+            accumulate(weight, conv.conv2d_weight.impl(x, delta, self.module.kernel_size,
+                                                       stride=self.module.stride,
+                                                       padding=self.module.padding))
+            channel_sums = (0, 2, 3)
+        else:
+            accumulate(weight, delta.reshape(-1, delta.shape[-1]).T
+                       @ x.reshape(-1, x.shape[-1]))
+            channel_sums = tuple(range(delta.ndim - 1))
+        if bias is not None:
+            accumulate(bias, delta.sum(axis=channel_sums))
 
 
 def layers_of(model, rule):
-    """The model as [Layer(Linear, activation)], in forward order; Flatten is allowed."""
-    layers = []
+    """The model as [Layer], in forward order: Linear and Conv2d layers, an activation right
+    after each, and pooling, flattening and layer normalisation between them."""
+    layers, pending = [], []
     for m in model.modules():
-        if isinstance(m, nn.Linear):
-            layers.append(Layer(m))
+        if isinstance(m, (nn.Linear, nn.Conv2d)):
+            layers.append(Layer(m, pre=pending))
+            pending = []
         elif type(m) in ACTIVATIONS:
-            if not layers or layers[-1].activation is not None:
-                raise TypeError(f"{rule}: an activation must follow a Linear layer")
+            if not layers or pending or layers[-1].activation is not None:
+                raise TypeError(f"{rule}: an activation must directly follow a Linear or "
+                                "Conv2d layer")
             layers[-1].activation = ACTIVATIONS[type(m)]
-        elif m._parameters or isinstance(m, (nn.Conv2d, nn.MaxPool2d)):
-            raise TypeError(f"{rule}: supports MLPs (Linear layers with ReLU, Tanh or Sigmoid "
-                            f"between them); found {type(m).__name__}. Use Backprop or "
+        elif type(m) in STAGES:
+            pending.append(STAGES[type(m)](m, rule))
+        elif m._parameters or not m._modules:
+            raise TypeError(f"{rule}: supports chains of Linear and Conv2d layers with ReLU, "
+                            "Tanh or Sigmoid after them and MaxPool2d, Flatten or LayerNorm "
+                            f"between them; found {type(m).__name__}. Use Backprop or "
                             "ForwardGradient(perturb='weights') for other models")
     if not layers:
-        raise TypeError(f"{rule}: the model has no Linear layer")
+        raise TypeError(f"{rule}: the model has no Linear or Conv2d layer")
+    if pending:
+        raise TypeError(f"{rule}: the model must end in a Linear or Conv2d layer (the logits)")
     return layers
+
+
+def model_input(layers, x):
+    """x as the first layer reads it: rows of features for a dense first layer."""
+    first = layers[0]
+    return x if first.is_conv or first.pre or x.ndim == 2 else x.reshape(x.shape[0], -1)
+
+
+@dataclass
+class Pass:
+    """A recorded forward pass: per layer its affine input x_i, f'(a_i) (None: no activation),
+    output h_i, and what each of its stages saved for the way back."""
+    ins: list
+    derivs: list
+    outs: list
+    saved: list
+
+
+def forward(layers, x):
+    """Run the chain on raw arrays, recording what the rules need (``Pass``)."""
+    record = Pass([], [], [], [])
+    h = model_input(layers, x)
+    for layer in layers:
+        saved = []
+        for stage in layer.pre:
+            h, s = stage.forward(h)
+            saved.append(s)
+        record.ins.append(h)
+        record.saved.append(saved)
+        h, d = layer.affine(h)
+        record.derivs.append(d)
+        record.outs.append(h)
+    return record
+
+
+def times_derivative(g, d):
+    """g * f'(a); f'(a) None (no activation) is ones."""
+    return g if d is None else g * d
 
 
 def derivative(name, a, h=None):
@@ -52,27 +238,6 @@ def derivative(name, a, h=None):
     if name is None:
         return xp_of(a).ones_like(a)
     return kernels.act_forward(name, a)[1]
-
-
-def forward(layers, x):
-    """Run the MLP on raw arrays; returns (inputs h_{i-1}, derivatives f'(a_i), outputs h_i),
-    each activation and its derivative from one ``kernels.bias_act`` pass (the output layer,
-    with no activation, has derivative None)."""
-    h = x.reshape(x.shape[0], -1)
-    ins, derivs, outs = [], [], []
-    for layer in layers:
-        a = h @ layer.linear.weight.data.T
-        ins.append(h)
-        bias = layer.linear.bias
-        if layer.activation is None:
-            h, d = (a if bias is None else a + bias.data), None
-        else:
-            h, d = kernels.bias_act(layer.activation, a,
-                                    xp_of(a).zeros(a.shape[-1], a.dtype) if bias is None
-                                    else bias.data)
-        derivs.append(d)
-        outs.append(h)
-    return ins, derivs, outs
 
 
 def output_error(loss_fn, logits, y):
@@ -84,7 +249,6 @@ def output_error(loss_fn, logits, y):
     and otherwise by differentiating the loss function alone (never the network), with
     recording on whatever the caller's ``no_grad`` says. `y` may live on either device."""
     from ..nn import functional as F
-    xp = xp_of(logits)
     if loss_fn is F.cross_entropy:
         y = F.class_labels(Tensor(logits), y)
         loss, e = kernels.softmax_xent(logits, y, labels_checked=True)
@@ -114,21 +278,21 @@ def accumulate(param, g):
         param.grad = Tensor(param.grad.data + g)
 
 
-def accumulate_layer(layer, delta, h_in):
-    """The two lines every rule ends with: dW = deltaᵀ h_in, db = sum over the batch."""
-    accumulate(layer.linear.weight, delta.T @ h_in)
-    if layer.linear.bias is not None:
-        accumulate(layer.linear.bias, delta.sum(axis=0))
-
-
 def backward_chain(layers, loss_fn, x, y, feedback):
-    """Backprop's backward network with ``feedback[i]`` (out_i, in_i) in place of W_i:
-    delta_L = e, delta_i = (delta_{i+1} feedback[i+1]) * f'(a_i), each layer updated on the way.
-    The forward weights give backprop itself; fixed random matrices give feedback alignment."""
-    ins, derivs, outs = forward(layers, raw(x))
-    loss, delta = output_error(loss_fn, outs[-1], y)
+    """Backprop's backward network with ``feedback[i]`` (W_i's shape) in place of W_i, each
+    layer (and each LayerNorm on the way) updated as the error passes. The forward weights give
+    backprop itself; fixed random matrices give feedback alignment."""
+    record = forward(layers, raw(x))
+    loss, delta = output_error(loss_fn, record.outs[-1], y)
     for i in reversed(range(len(layers))):
-        accumulate_layer(layers[i], delta, ins[i])
+        layer = layers[i]
+        layer.accumulate(delta, record.ins[i])
+        if not i and not any(stage.params for stage in layer.pre):
+            break
+        g = layer.input_error(delta, feedback[i], record.ins[i].shape)
+        for stage, saved in zip(reversed(layer.pre), reversed(record.saved[i])):
+            g = stage.adjoint(g, saved)
         if i:
-            delta = (delta @ feedback[i]) * derivs[i - 1]
+            delta = times_derivative(g, record.derivs[i - 1])
     return loss
+

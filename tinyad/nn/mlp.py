@@ -4,7 +4,10 @@
 
 ``model.layers`` is that Sequential, so parameter names read ``layers.0.weight``, ``layers.2.bias``
 and the Linear layers are ``model.layers[0::2]``. The input is (N, sizes[0]); the output (N,
-sizes[-1]) is raw scores (logits), ready for ``F.cross_entropy``.
+sizes[-1]) is raw scores (logits), ready for ``F.cross_entropy``. ``activation="identity"`` puts
+nothing between the layers (a product of linear maps, as in a deep linear network) and
+``bias=False`` drops every bias: ``MLP([1024, 40, 10], "identity", bias=False)`` is
+x -> x W_1ᵀ W_2ᵀ.
 """
 import numpy as np
 
@@ -12,11 +15,11 @@ from .layers import Linear, ReLU, Sigmoid, Tanh
 from .module import Module
 from .sequential import Sequential
 
-ACTIVATIONS = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid}
+ACTIVATIONS = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid, "identity": None}
 
 
 class MLP(Module):
-    def __init__(self, sizes, activation="relu", dtype=np.float32):
+    def __init__(self, sizes, activation="relu", dtype=np.float32, bias=True):
         super().__init__()
         if len(sizes) < 2:
             raise ValueError(f"MLP: sizes needs an input and an output width, got {sizes}")
@@ -26,9 +29,9 @@ class MLP(Module):
         self.sizes, self.activation = list(sizes), activation
         modules = []
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-            if i:
+            if i and ACTIVATIONS[activation] is not None:
                 modules.append(ACTIVATIONS[activation]())
-            modules.append(Linear(n_in, n_out, dtype=dtype))
+            modules.append(Linear(n_in, n_out, bias=bias, dtype=dtype))
         self.layers = Sequential(*modules)
 
     def forward(self, x):
