@@ -375,3 +375,16 @@ def test_default_set_is_learnable_by_softmax_regression():
             b -= 0.1 * p.mean(0)
     accuracy = ((xt @ w + b).argmax(1) == yt).mean()
     assert accuracy > 0.7, accuracy                     # chance is 0.1
+
+
+def test_resize_is_bilinear_with_centre_aligned_corners():
+    """PyTorch's interpolate(mode='bilinear', align_corners=False) of [[0, 1], [2, 3]] to 4x4."""
+    from tinyad.data import resize
+    out = resize(np.array([[0, 1, 2, 3]], np.float32), 4).reshape(4, 4)
+    np.testing.assert_allclose(out, [[0, .25, .75, 1], [.5, .75, 1.25, 1.5],
+                                     [1.5, 1.75, 2.25, 2.5], [2, 2.25, 2.75, 3]])
+    x = np.random.default_rng(0).random((3, 784)).astype(np.float32)
+    assert resize(x, 32).shape == (3, 1024) and resize(x, 32).dtype == np.float32
+    np.testing.assert_allclose(resize(x, 28), x, atol=1e-6)
+    with pytest.raises(ValueError, match="square images"):
+        resize(np.zeros((2, 10)), 4)

@@ -7,6 +7,7 @@ Everything here is plain NumPy and independent of the rest of tinyad:
   ``load_idx_folder`` for any folder of IDX files, and ``load_splits`` (any of these, or the
   embedded set, as train and test splits of chosen sizes);
 - ``loader``: ``DataLoader``, seeded shuffled mini-batches with a resumable state;
+- ``resize``: ``resize`` square images to another size (bilinear);
 - ``synthetic``: 2-D teaching sets (moons, circles, spirals, xor) and ``load_default``, procedurally
   drawn MNIST-shaped digits that need no download.
 """
@@ -14,10 +15,11 @@ from .datasets import (ChecksumError, DatasetNotFoundError, cache_dir, load_data
                        load_fashion_mnist, load_idx_folder, load_mnist, load_splits, search_dirs)
 from .idx import read_idx, write_idx
 from .loader import DataLoader
+from .resize import resize
 from .synthetic import (load_default, make_circles, make_digits, make_moons, make_spirals,
                         make_xor)
 
 __all__ = ["read_idx", "write_idx", "load_mnist", "load_fashion_mnist", "load_idx_folder",
            "load_dataset", "load_splits", "search_dirs", "cache_dir", "DatasetNotFoundError",
-           "ChecksumError", "DataLoader", "make_moons", "make_circles", "make_spirals",
+           "ChecksumError", "DataLoader", "resize", "make_moons", "make_circles", "make_spirals",
            "make_xor", "make_digits", "load_default"]

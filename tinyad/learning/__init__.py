@@ -10,6 +10,7 @@ so ``opt.zero_grad(); rule.update_direction(...); opt.step()`` trains with any o
     ForwardGradient      one forward-mode pass along a random direction (unbiased estimate)
     FeedbackAlignment    backprop's chain with fixed random feedback weights
     DFA                  the output error sent straight to each layer by fixed random matrices
+    LocalLosses          any of them block by block on a LocalNet, each block with its own loss
 
 ``training`` runs the loop itself: ``fit`` (epochs of mini-batches with any rule and optimizer),
 ``accuracy`` and ``step_memory``.
@@ -19,4 +20,5 @@ from .alignment import alignment, cosine, direction
 from .backprop import Backprop, ManualBackprop
 from .feedback import DFA, FeedbackAlignment
 from .forward_gradient import ForwardGradient
+from .local import LocalLosses, LocalNet
 from .rule import LearningRule

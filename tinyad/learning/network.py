@@ -170,6 +170,9 @@ class Layer:
 def layers_of(model, rule):
     """The model as [Layer], in forward order: Linear and Conv2d layers, an activation right
     after each, and pooling, flattening and layer normalisation between them."""
+    if hasattr(model, "local_models"):
+        raise TypeError(f"{rule}: {type(model).__name__} learns block by block: wrap the rule "
+                        "in LocalLosses")
     layers, pending = [], []
     for m in model.modules():
         if isinstance(m, (nn.Linear, nn.Conv2d)):

@@ -1,6 +1,6 @@
 """Every learning rule on convolutional and normalised chains (network.py's raw-array chain
-through Conv2d, MaxPool2d, Flatten and LayerNorm), activity perturbation on conv activations,
-and weight-perturbed forward gradients with an exact readout (Ren et al. 2022)."""
+through Conv2d, MaxPool2d, Flatten and LayerNorm) and block by block on local losses; activity
+perturbation on conv activations; weight-perturbed forward gradients with an exact readout."""
 import numpy as np
 import pytest
 
@@ -145,3 +145,41 @@ def test_manual_backprop_through_a_layer_norm_stage(monkeypatch):
 @pytest.mark.skipif(not hasattr(nn, "LayerNorm"), reason="nn.LayerNorm not on this branch yet")
 def test_manual_backprop_through_nn_layer_norm():
     check_layer_norm_chain(nn.LayerNorm)
+
+
+def local_problem(norm):
+    nn.init.seed(0)
+    model = learning.LocalNet([6, 5, 4], classes=3, norm=norm)
+    x = ad.randn(7, 6, seed=0)
+    return model, x, np.arange(7) % 3
+
+
+def check_local_losses(norm):
+    """Each block and its head get the gradient of their own loss; nothing crosses a block."""
+    model, x, y = local_problem(norm)
+    model.zero_grad()
+    for i, (block, head) in enumerate(zip(model.blocks, model.heads)):
+        F.cross_entropy(head(block(x)), y).backward()
+        x = block(x).detach()
+    expected = flat_grads(model)
+    model2, x2, _ = local_problem(norm)
+    for rule in (learning.Backprop(), learning.ManualBackprop()):
+        _, got = run_rule(learning.LocalLosses(rule), model2, x2, y)
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-6)
+    for rule in (learning.DFA(seed=0), learning.ForwardGradient(perturb="activities", seed=0),
+                 learning.ForwardGradient(exact_readout=True, seed=0)):
+        local = learning.LocalLosses(rule)
+        assert local.name == f"local-{rule.name}"
+        loss, g = run_rule(local, model2, x2, y)
+        assert g.shape == expected.shape and np.isfinite(loss)
+    with pytest.raises(TypeError, match="wrap the rule in LocalLosses"):
+        learning.DFA().backward(model2, F.cross_entropy, x2, y)
+
+
+def test_local_losses_without_layer_norm():
+    check_local_losses(norm=False)
+
+
+@pytest.mark.skipif(not hasattr(nn, "LayerNorm"), reason="nn.LayerNorm not on this branch yet")
+def test_local_losses_with_layer_norm():
+    check_local_losses(norm=True)
