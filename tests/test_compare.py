@@ -9,22 +9,33 @@ from tinyad.data import write_idx
 
 
 def test_compare_runs_every_method_and_writes_results(tmp_path, capsys):
-    code = cli.main(["compare", "--epochs", "2", "--train-size", "640", "--test-size", "300",
-                     "--hidden", "32", "--methods", "bp,manual,fg,fg-activity,dfa,fa",
-                     "--align-draws", "5", "--out", str(tmp_path)])
+    code = cli.main(["compare", "--epochs", "2", "--train-size", "700", "--val-size", "60",
+                     "--test-size", "300", "--hidden", "32", "--methods",
+                     "bp,manual,fg,fg-readout,fg-activity,dfa,fa", "--align-draws", "5",
+                     "--out", str(tmp_path)])
     assert code == 0
     out = capsys.readouterr().out
-    assert "epoch 2/2" in out and "test acc" in out and "peak MiB" in out
-    results = json.loads((tmp_path / "results.json").read_text())["results"]
-    assert set(results) == {"bp", "manual", "fg", "fg-activity", "dfa", "fa"}
-    for name, r in results.items():
+    assert "epoch 2/2" in out and "val acc" in out and "peak MiB" in out
+    payload = json.loads((tmp_path / "results.json").read_text())
+    summary = payload["summary"]
+    assert set(summary) == {"bp", "manual", "fg", "fg-readout", "fg-activity", "dfa", "fa"}
+    assert payload["lrs"] == {m: 1e-3 for m in summary} and payload["data"] == {
+        "train": 640, "val": 60, "test": 300}
+    for name in summary:
+        r = json.loads((tmp_path / "trials" / f"{name}_lr0.001_seed0.json").read_text())
         assert r["ms_per_step"] > 0 and r["peak_mib"] > 0 and len(r["losses"]) == 20
-        assert set(r["alignment"]) == {f"layers.{i}.{p}" for i in (0, 2) for p in
-                                       ("weight", "bias")}
-    assert results["bp"]["alignment"]["layers.0.weight"] == pytest.approx(1.0)
-    assert results["manual"]["alignment"]["layers.0.weight"] == pytest.approx(1.0, abs=1e-5)
-    assert results["bp"]["test_acc"] > 0.25                # above chance (0.1) in 20 steps
-    for png in ("loss_vs_steps.png", "loss_vs_seconds.png", "alignment.png"):
+        assert r["layers"] == ["layers.0.weight", "layers.2.weight"]
+        assert set(r["history"][-1]["alignment"]) == {f"layers.{i}.{p}" for i in (0, 2)
+                                                      for p in ("weight", "bias")}
+        assert summary[name]["test_acc"]["values"] == [r["test_acc"]]
+    bp = json.loads((tmp_path / "trials" / "bp_lr0.001_seed0.json").read_text())
+    manual = json.loads((tmp_path / "trials" / "manual_lr0.001_seed0.json").read_text())
+    assert bp["history"][-1]["alignment"]["layers.0.weight"] == pytest.approx(1.0)
+    assert manual["history"][-1]["alignment"]["layers.0.weight"] == pytest.approx(1.0, abs=1e-5)
+    assert bp["test_acc"] > 0.25                # above chance (0.1) in 20 steps
+    for name in ("fg-readout", "fg-activity", "dfa", "fa"):      # the readout is exact
+        assert summary[name]["align_output"]["mean"] == pytest.approx(1.0, abs=1e-5)
+    for png in ("loss_vs_steps.png", "loss_vs_seconds.png", "alignment.png", "val_accuracy.png"):
         assert (tmp_path / png).stat().st_size > 1000
 
 
@@ -46,6 +57,11 @@ def test_compare_on_a_folder_with_one_split(tmp_path):
     (["--lr", "fg"], "--lr expects name=value"),
     (["--hidden", "a,b"], "--hidden expects"),
     (["--activation", "gelu"], "invalid choice"),
+    (["--model", "rnn"], "invalid choice"),
+    (["--lr-grid", "1e-3,x"], "--lr-grid expects comma-separated numbers"),
+    (["--lr-grid", "1e-3", "--lr", "bp=1"], "--lr and --lr-grid exclude each other"),
+    (["--workers", "64"], "threads, more than the"),
+    (["--val-size", "640", "--train-size", "640"], "--val-size 640: the training split has 640"),
 ])
 def test_bad_arguments_exit_2_with_one_line(args, message, capsys):
     with pytest.raises(SystemExit) as exit_info:

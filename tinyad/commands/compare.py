@@ -1,50 +1,42 @@
-"""``tinyad compare``: one architecture, one initialisation, one data order, several learning rules.
+"""``tinyad compare``: one architecture, several learning rules, several seeds, honest selection.
 
-Each rule trains a copy of the same MLP with Adam (``tinyad.learning.training.fit``); only the way
-the update direction is obtained differs. Prints a line per epoch per rule and a final table
-(train loss, test accuracy, time per step, steps per second, peak memory, gradient alignment), and
-writes ``results.json``, ``results.md`` and plots to ``--out``. Everything is checked before the
-first step (arguments, data, matplotlib, the output folder); a problem is one line and exit code 2.
+Each (method, learning rate, seed) is one trial (trial.py): the seed fixes the initial weights
+(shared by every method), the data order and the rule's own draws. Training data are split into
+a training and a validation part (``--val-size``); the validation accuracy after each epoch picks
+the early-stopping epoch and, with ``--lr-grid``, each method's learning rate; the test split is
+read once per trial, at the end. Trials run here, in ``--workers`` local processes or on Ray
+(``--ray``), each written to ``<out>/trials/`` as it finishes, so a killed run resumes with what
+is missing (workers.py). The tables give mean ± sd over the seeds (summary.py) and the plots
+bands of ± one sd (compare_plots.py). Everything is checked before the first step (arguments,
+data, optional packages, the output folder); a problem is one line and exit code 2.
 
-Threads: ``--threads`` (default 1) sets OpenBLAS's and Numba's thread counts for the run and puts
-them back after it. One thread does not collapse under load: on a busy 2-core machine, two BLAS
-threads spin-waiting for each other made a run 5x slower, while at batch 64 a second thread buys
-little on a quiet one.
+Threads: ``--threads`` (default 1) sets OpenBLAS's and Numba's thread counts for each trial and
+puts them back after it; ``--workers N`` needs N × threads <= cores. One thread does not
+collapse under load: on a busy 2-core machine, two BLAS threads spin-waiting for each other made
+a run 5x slower.
 
-Learning-rate defaults (Adam): 1e-3 for every rule, with forward gradients decaying it by x0.9
-per epoch to average their noise out late in training. Sweeps on the MNIST test-set split (8,000 /
-2,000, 10 epochs) for weight-perturbed forward gradients: 1e-4: 12.9%, 3e-4: 17.5%, 1e-3: 41.6%,
-3e-3: 65.7% test accuracy, but 3e-3 diverges on longer runs (Fashion-MNIST, 5 epochs: the loss
-turns upward after about 700 steps), 1e-3 does not. Adam divides each step by a running RMS of
-the (noisy) directions, so a step stays bounded however noisy the estimate is.
+Learning-rate defaults: by optimizer (``trial.OPTIMIZERS``: Adam and RMSprop 1e-3, momentum SGD
+1e-2, SGD 5e-2) for every rule, forward gradients decaying theirs by x0.9 per epoch to average
+their noise out late in training; ``--lr fg=1e-4`` overrides one method's, ``--lr-grid`` lets the
+validation split choose. The rates used are in every results file.
 """
-import numpy as np
+import os
 
-from .. import nn, optim, tensor
-from ..data import DataLoader, DatasetNotFoundError, load_splits
-from ..learning import DFA, Backprop, FeedbackAlignment, ForwardGradient, ManualBackprop, alignment
-from ..learning.training import accuracy, fit, step_memory
-from ..nn import functional as F
+from .. import nn
+from ..data import DatasetNotFoundError, load_splits
 from . import machine
 from .checks import UsageError, at_least, finite_positive, require_plots, writable_folder
 from .compare_plots import plot_compare
 from .results import markdown_table, write
+from .summary import COLUMNS, GRID_COLUMNS, LEGEND, grid_rows, pick, summarise, table_row
+from .trial import CLASSES, METHODS, OPTIMIZERS, splits
+from .workers import ray_module, run_all
 
-METHODS = {      # name: (the rule from (seed, tangents per step), learning rate, decay per epoch)
-    "bp": (lambda seed, k: Backprop(), 1e-3, 1.0),
-    "manual": (lambda seed, k: ManualBackprop(), 1e-3, 1.0),
-    "dfa": (lambda seed, k: DFA(seed=seed), 1e-3, 1.0),
-    "fa": (lambda seed, k: FeedbackAlignment(seed=seed), 1e-3, 1.0),
-    "fg": (lambda seed, k: ForwardGradient(tangents=k, seed=seed), 1e-3, 0.9),
-    "fg-rademacher": (lambda seed, k: ForwardGradient(tangents=k, distribution="rademacher",
-                                                      seed=seed), 1e-3, 0.9),
-    "fg-activity": (lambda seed, k: ForwardGradient(tangents=k, perturb="activities", seed=seed),
-                    1e-3, 0.9),
-}
 DEFAULT_METHODS = "bp,fg,fg-activity,dfa,fa"
-CLASSES = 10                    # MNIST-shaped data: labels 0..9
+MODELS = {"mlp": "256,256", "cnn": "", "linear": "40", "local": "256,256"}   # default --hidden
 COUNTS = {"epochs": 1, "batch_size": 1, "tangents": 1, "align_draws": 1, "train_size": 1,
-          "test_size": 1, "threads": 1, "seed": 0}
+          "test_size": 1, "val_size": 1, "threads": 1, "seed": 0, "seeds": 1, "workers": 1,
+          "resize": 1, "warmup_steps": 0}
 
 
 def add_arguments(p):
@@ -55,102 +47,102 @@ def add_arguments(p):
                    help=f"comma-separated, from {', '.join(METHODS)} (default {DEFAULT_METHODS})")
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--hidden", default="256,256", help="hidden widths, comma-separated")
+    p.add_argument("--model", default="mlp", choices=list(MODELS),
+                   help="mlp; cnn (3x3 conv + pool per --channels, then --hidden); linear (no "
+                        "activation: a deep linear network); local (Ren et al.'s local losses: "
+                        "a LocalNet, each block trained on its own loss)")
+    p.add_argument("--hidden", default=None, help="hidden widths, comma-separated (default "
+                   + "; ".join(f"{k} '{v}'" for k, v in MODELS.items()) + ")")
+    p.add_argument("--channels", default="8,16", help="cnn: channels of the conv layers")
     p.add_argument("--activation", default="relu", choices=["relu", "tanh", "sigmoid"])
+    p.add_argument("--no-bias", action="store_true", help="layers without biases")
+    p.add_argument("--resize", type=int, default=None, help="resize images to N x N pixels")
+    p.add_argument("--optimizer", default="adam", choices=list(OPTIMIZERS))
     p.add_argument("--lr", default="", help="learning rates by method, e.g. 'fg=5e-5,bp=3e-3' "
-                                            "(default 1e-3 each)")
+                                            "(default: the optimizer's)")
+    p.add_argument("--lr-grid", default="", help="learning rates to try for every method, e.g. "
+                   "'1e-4,1e-3,1e-2': each method keeps the one with the best validation accuracy")
     p.add_argument("--tangents", type=int, default=1, help="forward-gradient directions per step")
     p.add_argument("--train-size", type=int, default=None,
-                   help="first N training examples (a one-split folder: first N for training)")
+                   help="first N training examples (a one-split folder: first N for training), "
+                        "the validation split included")
+    p.add_argument("--val-size", type=int, default=None,
+                   help="the last N of the training examples, held out for selection (default "
+                        "a tenth)")
     p.add_argument("--test-size", type=int, default=None, help="last N test examples")
     p.add_argument("--align-draws", type=int, default=100,
                    help="forward-gradient draws averaged for the mean alignment")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--target-loss", type=float, default=0.5,
+                   help="report the steps and seconds until the training loss reaches this")
+    p.add_argument("--warmup-steps", type=int, default=5,
+                   help="steps left out of ms/step (their extra time is reported on its own)")
+    p.add_argument("--seed", type=int, default=0, help="the first seed")
+    p.add_argument("--seeds", type=int, default=1, help="seeds per method: seed, seed+1, ...")
     p.add_argument("--threads", type=int, default=1,
-                   help="OpenBLAS and Numba threads during the run, restored after it (default "
+                   help="OpenBLAS and Numba threads in each trial, restored after it (default "
                         "1: more threads spin-wait on a busy machine)")
-    p.add_argument("--out", default="runs/compare", help="folder for results.json and plots")
+    p.add_argument("--workers", type=int, default=1, help="trials run in parallel processes")
+    p.add_argument("--ray", default=None, metavar="local|auto|ADDRESS",
+                   help="run the trials on Ray: 'local' starts it here, 'auto' joins this "
+                        "machine's cluster, or a cluster address (pip install 'tinyad[cluster]')")
+    p.add_argument("--out", default="runs/compare",
+                   help="folder for results.json, results.md, plots and trials/ (a rerun into "
+                        "the same folder runs only the missing trials)")
     p.add_argument("--no-plots", action="store_true")
 
 
 def run(args):
-    at_least(args, COUNTS)
-    methods = parse_methods(args.methods)
-    lrs = parse_lrs(args.lr, methods)
-    hidden = parse_hidden(args.hidden)
+    plan = check(args)
     plt = None if args.no_plots else require_plots()
-    train, test = load_data(args.dataset, args.train_size, args.test_size)
+    if args.ray:
+        try:
+            ray_module()
+        except ImportError as e:
+            raise UsageError(str(e)) from None
     out = writable_folder(args.out)
-    sizes = [train[0].shape[1], *hidden, CLASSES]
-    print(f"data: {args.dataset}: {len(train[0])} train, {len(test[0])} test; model MLP {sizes} "
-          f"({args.activation}), Adam, batch {args.batch_size}, {args.epochs} epochs, "
-          f"{args.threads} thread(s)", flush=True)
-    nn.init.seed(args.seed)
-    initial = nn.MLP(sizes, activation=args.activation).state_dict()
-    with machine.threads(args.threads) as threads:
-        results = {name: train_method(name, lrs[name], initial, sizes, train, test, args)
-                   for name in methods}
-        payload = {"config": {k: v for k, v in vars(args).items() if k != "func"},
-                   "sizes": sizes, "threads": threads, "machine": machine.record(),
-                   "results": results}
-    table = markdown_table(table_rows(results), COLUMNS)
-    text = (f"`{command_line(args)}`\n\nMLP {sizes}, {args.activation}, Adam, batch "
-            f"{args.batch_size}, {args.epochs} epochs, {len(train[0])} train / {len(test[0])} "
-            f"test examples, {args.threads} thread(s).\n\n{table}\n\n{LEGEND}")
+    print(f"data: {args.dataset}: {plan['sizes']}; model {describe(plan['model'])}; "
+          f"{args.optimizer}, batch {args.batch_size}, {args.epochs} epochs, seeds "
+          f"{plan['seeds']}, {args.threads} thread(s) x {args.workers} worker(s)", flush=True)
+    results = run_all(plan["specs"], out, args.workers, args.ray)
+    with machine.threads(args.threads) as threads:        # the setting each trial ran with
+        record = machine.record()
+    chosen, grid = pick(results)
+    summary = {m: summarise([r for r in results if r["spec"]["method"] == m
+                             and r["spec"]["lr"] == chosen[m]]) for m in plan["methods"]}
+    payload = {"command": command_line(args), "config": {k: v for k, v in vars(args).items()
+                                                         if k != "func"},
+               "model": plan["model"], "data": plan["sizes"], "lrs": chosen,
+               "lr_decay": {m: METHODS[m][1] for m in plan["methods"]},
+               "summary": summary, "threads": threads, "machine": record,
+               "trials": [str(p.relative_to(out)) for p in sorted((out / "trials").glob("*.json"))]}
+    text = (f"`{command_line(args)}`\n\n{describe(plan['model'])}, {args.optimizer}, batch "
+            f"{args.batch_size}, {args.epochs} epochs, {plan['sizes']}, seeds {plan['seeds']}, "
+            f"{args.threads} thread(s) per trial.\n\n"
+            + markdown_table([table_row(m, chosen[m], summary[m]) for m in plan["methods"]],
+                             COLUMNS) + f"\n\n{LEGEND}")
+    if args.lr_grid:
+        payload["grid"] = {m: {f"{lr:g}": s for lr, s in by_lr.items()} for m, by_lr in grid.items()}
+        text += ("\n\nLearning rates tried (the pick: best mean validation accuracy):\n\n"
+                 + markdown_table(list(grid_rows(chosen, grid)), GRID_COLUMNS))
     write(out, "results", payload, text, "tinyad compare")
     if plt is not None:
-        for path in plot_compare(plt, results, out):
+        picked = {m: [r for r in results if r["spec"]["method"] == m
+                      and r["spec"]["lr"] == chosen[m]] for m in plan["methods"]}
+        for path in plot_compare(plt, picked, out):
             print(f"wrote {path}")
     return 0
 
 
-def train_method(name, lr, initial, sizes, train, test, args):
-    """Train method `name` from the `initial` weights; its results (JSON-ready)."""
-    make, _, decay = METHODS[name]
-    rule = make(args.seed, args.tangents)
-    model = nn.MLP(sizes, activation=args.activation)
-    model.load_state_dict(initial)
-    opt = optim.Adam(model.parameters(), lr=lr)
-    loader = DataLoader(*train, batch_size=args.batch_size, shuffle=True, seed=args.seed)
-    print(f"[{name:>11}] training: lr {lr:g}, {len(loader)} steps per epoch", flush=True)
-
-    def progress(r):
-        print(f"[{name:>11}] epoch {r['epoch']}/{args.epochs}  train loss {r['train_loss']:.4f}  "
-              f"test acc {r['test_acc']:6.2%}  {r['ms_per_step']:.2f} ms/step", flush=True)
-    run = fit(rule, model, opt, loader, args.epochs, schedule=optim.ExponentialLR(opt, gamma=decay),
-              evaluate=lambda m: {"test_acc": accuracy(m, *test)}, on_epoch=progress)
-    last, steps, seconds = run["history"][-1], len(run["losses"]), run["seconds"][-1]
-    xb, yb = train[0][:256], train[1][:256]
-    result = {"lr": lr, "lr_decay": decay, "train_loss": last["train_loss"],
-              "test_acc": last["test_acc"], "ms_per_step": 1e3 * seconds / steps,
-              "steps_per_s": steps / seconds, "peak_mib": step_memory(rule, model, xb, yb),
-              "alignment": alignment(rule, model, F.cross_entropy, tensor(xb), yb), **run}
-    if isinstance(rule, ForwardGradient):
-        result["alignment_mean"] = alignment(rule, model, F.cross_entropy, tensor(xb), yb,
-                                             draws=args.align_draws)
-    return result
-
-
-COLUMNS = ["method", "train loss", "test acc", "ms/step", "steps/s", "peak MiB", "align",
-           "align(mean)"]
-LEGEND = ("align: mean cosine between the rule's weight update and the true gradient after "
-          "training (one draw); align(mean): of the mean of many forward-gradient draws")
-
-
-def weight_alignment(align):
-    """Mean cosine over the weight matrices (biases left out)."""
-    values = [v for k, v in align.items() if k.endswith("weight")]
-    return float(np.mean(values)) if values else float("nan")
-
-
-def table_rows(results):
-    for name, r in results.items():
-        mean = r.get("alignment_mean")
-        yield dict(zip(COLUMNS, (
-            name, f"{r['train_loss']:.4f}", f"{r['test_acc']:.2%}", f"{r['ms_per_step']:.2f}",
-            f"{r['steps_per_s']:.1f}", f"{r['peak_mib']:.2f}",
-            f"{weight_alignment(r['alignment']):.3f}",
-            f"{weight_alignment(mean):.3f}" if mean else "-")))
+def describe(model):
+    kind = model["kind"]
+    text = {"mlp": f"MLP {model['hidden']} {model['activation']}",
+            "linear": f"linear network {model['hidden']} (no activation)",
+            "cnn": f"CNN conv {model['channels']} + dense {model['hidden']} "
+                   f"{model['activation']}",
+            "local": f"LocalNet {model['hidden']} (local losses"
+                     + (", LayerNorm)" if model["norm"] else ", no LayerNorm: not in this "
+                        "build)")}[kind]
+    return text + ("" if model["bias"] else ", no bias")
 
 
 def command_line(args):
@@ -164,6 +156,70 @@ def command_line(args):
 
 
 # ---- checks, all made before the first step ---------------------------------------------------
+def check(args):
+    """Every argument and the data, checked; the trials to run (``plan["specs"]``)."""
+    at_least(args, COUNTS)
+    methods = parse_methods(args.methods)
+    if args.optimizer == "rmsprop":
+        from .. import optim
+        if not hasattr(optim, "RMSprop"):
+            raise UsageError("--optimizer rmsprop needs tinyad.optim.RMSprop, which this build "
+                             "of tinyad does not have yet; choose sgd, momentum or adam")
+    lrs = parse_lrs(args.lr, methods, OPTIMIZERS[args.optimizer][1])
+    grid = parse_numbers(args.lr_grid, "--lr-grid") if args.lr_grid else None
+    if grid and args.lr:
+        raise UsageError("--lr and --lr-grid exclude each other: the grid sets every rate")
+    cores = os.cpu_count() or 1
+    if args.workers * args.threads > cores:
+        raise UsageError(f"--workers {args.workers} x --threads {args.threads} = "
+                         f"{args.workers * args.threads} threads, more than the {cores} cores")
+    model = {"kind": args.model, "bias": not args.no_bias, "activation": args.activation,
+             "hidden": parse_widths(MODELS[args.model] if args.hidden is None else args.hidden,
+                                    "--hidden"),
+             "channels": parse_widths(args.channels, "--channels") if args.model == "cnn" else [],
+             "norm": args.model == "local" and hasattr(nn, "LayerNorm")}
+    if args.model == "local" and not model["hidden"]:
+        raise UsageError("--model local needs at least one block width in --hidden")
+    if args.model == "cnn" and not model["channels"]:
+        raise UsageError("--model cnn needs at least one conv layer in --channels")
+    train_n = load_check(args)
+    seeds = list(range(args.seed, args.seed + args.seeds))
+    base = {"dataset": args.dataset, "train_size": args.train_size, "val_size": train_n["val"],
+            "test_size": args.test_size, "resize": args.resize, "model": model,
+            "optimizer": args.optimizer, "epochs": args.epochs, "batch_size": args.batch_size,
+            "tangents": args.tangents, "align_draws": args.align_draws,
+            "target_loss": args.target_loss, "warmup_steps": args.warmup_steps,
+            "threads": args.threads, "device": getattr(args, "device", None)}
+    specs = [dict(base, method=m, lr=lr, seed=s) for m in methods
+             for lr in (grid or [lrs[m]]) for s in seeds]
+    return {"methods": methods, "model": model, "seeds": seeds, "specs": specs,
+            "sizes": train_n}
+
+
+def load_check(args):
+    """Load the splits once (the trials of this process reuse them), with the labels checked to
+    be class numbers 0..9; the split sizes. Any problem is a one-line UsageError."""
+    dataset = args.dataset
+    try:
+        (x, _), _ = load_splits(dataset, args.train_size, args.test_size)
+        val = args.val_size or max(1, len(x) // 10)
+        train, valid, test = splits(dataset, args.train_size, val, args.test_size, args.resize,
+                                    args.model == "cnn")
+    except DatasetNotFoundError as e:
+        raise UsageError(f"--dataset {dataset}: {str(e).splitlines()[0]} Set $TINYAD_DATA to a "
+                         "folder holding the files, or pass that folder as --dataset") from None
+    except (ValueError, OSError) as e:
+        raise UsageError(str(e) if str(e).startswith("--") else f"--dataset {dataset}: {e}") \
+            from None
+    for split, (_, y) in (("training", train), ("test", test)):
+        if len(y) == 0:
+            raise UsageError(f"--dataset {dataset}: the {split} split is empty")
+        if not ((y.dtype.kind in "iu") and y.min() >= 0 and y.max() < CLASSES):
+            raise UsageError(f"--dataset {dataset}: {split} labels must be class numbers 0.."
+                             f"{CLASSES - 1}; found values from {y.min()} to {y.max()}")
+    return {"train": len(train[1]), "val": len(valid[1]), "test": len(test[1])}
+
+
 def parse_methods(text):
     methods = [m.strip() for m in text.split(",") if m.strip()]
     unknown = [m for m in methods if m not in METHODS]
@@ -173,9 +229,9 @@ def parse_methods(text):
     return methods
 
 
-def parse_lrs(text, methods):
-    """{method: learning rate}: the defaults, overridden by `text` ('fg=1e-4,bp=3e-3')."""
-    lrs = {m: METHODS[m][1] for m in methods}
+def parse_lrs(text, methods, default):
+    """{method: learning rate}: `default`, overridden by `text` ('fg=1e-4,bp=3e-3')."""
+    lrs = {m: default for m in methods}
     for item in filter(None, (s.strip() for s in text.split(","))):
         name, equals, value = (part.strip() for part in item.partition("="))
         if not equals or not name:
@@ -191,30 +247,18 @@ def parse_lrs(text, methods):
     return lrs
 
 
-def parse_hidden(text):
+def parse_numbers(text, option):
+    values = [finite_positive(v) for v in text.split(",") if v.strip()]
+    if not values or None in values:
+        raise UsageError(f"{option} expects comma-separated numbers > 0, got {text!r}")
+    return sorted(set(values))
+
+
+def parse_widths(text, option):
     try:
-        hidden = [int(h) for h in text.split(",") if h.strip()]
+        widths = [int(h) for h in text.split(",") if h.strip()]
     except ValueError:
-        raise UsageError(f"--hidden expects comma-separated widths, got {text!r}") from None
-    if any(h < 1 for h in hidden):
-        raise UsageError(f"--hidden widths must be >= 1, got {text!r}")
-    return hidden
-
-
-def load_data(dataset, train_size, test_size):
-    """The train and test splits (``tinyad.data.load_splits``), with labels checked to be
-    class numbers 0..9; any problem is a one-line UsageError."""
-    try:
-        train, test = load_splits(dataset, train_size, test_size)
-    except DatasetNotFoundError as e:
-        raise UsageError(f"--dataset {dataset}: {str(e).splitlines()[0]} Set $TINYAD_DATA to a "
-                         "folder holding the files, or pass that folder as --dataset") from None
-    except (ValueError, OSError) as e:
-        raise UsageError(f"--dataset {dataset}: {e}") from None
-    for split, (_, y) in (("training", train), ("test", test)):
-        if len(y) == 0:
-            raise UsageError(f"--dataset {dataset}: the {split} split is empty")
-        if not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= CLASSES:
-            raise UsageError(f"--dataset {dataset}: {split} labels must be class numbers 0.."
-                             f"{CLASSES - 1}; found values from {y.min()} to {y.max()}")
-    return train, test
+        raise UsageError(f"{option} expects comma-separated widths, got {text!r}") from None
+    if any(h < 1 for h in widths):
+        raise UsageError(f"{option} widths must be >= 1, got {text!r}")
+    return widths
