@@ -20,11 +20,18 @@ The meta-gradient differentiates through the inner step: ∇θ L_query(θ') (I -
 *First-order* MAML treats the inner gradient as a constant (computed on detached parameters) and
 drops it: cheaper, and in the paper about as good.
 
+Baselines, as in Finn et al.'s comparison: *pretrained*, the same network trained on the same
+task stream by ordinary regression (the mean query loss of the unadapted network over all tasks,
+no inner step), then fine-tuned at meta-test by the same SGD steps; and *oracle*, a 3-40-40-1
+network told each task's amplitude and phase as two extra inputs (a bound no adaptation can
+beat), trained the same way and not adapted at meta-test.
+
 Every task of a meta-batch is handled at once: the parameters are broadcast to a leading task axis
 and the per-task losses summed, so the gradient with respect to task t's copy is ∇L_t alone.
 """
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -103,21 +110,39 @@ def meta_loss(params, tasks, alpha, steps=1, first_order=False):
     return task_losses(adapted, tasks["xq"], tasks["yq"]).mean()
 
 
-def train(params, args, first_order):
-    """Meta-train copies of `params` with Adam; the task stream depends only on args.seed, so both
-    variants see the same tasks. Returns the parameters and the meta-loss of every iteration."""
+def train(params, args, first_order=False, joint=False, oracle=False):
+    """Train copies of `params` with Adam: MAML (second- or first-order), or with `joint` plain
+    regression on every task's points (the pretrained baseline; with `oracle` the inputs carry
+    the task's amplitude and phase). The task stream depends only on args.seed, so every variant
+    sees the same tasks. Returns the parameters and the loss of every iteration."""
     params = [ad.tensor(p.numpy(), requires_grad=True) for p in params]
     opt = ad.optim.Adam(params, lr=args.meta_lr)
     rng = np.random.default_rng(args.seed)
     history = []
     for _ in range(args.iterations):
         tasks = sample_tasks(rng, args.meta_batch, args.k, args.k)
+        tasks = told(tasks) if oracle else tasks
         opt.zero_grad()
-        loss = meta_loss(params, tasks, args.alpha, args.inner_steps, first_order)
+        if joint:
+            x = ad.concatenate([tasks["xs"], tasks["xq"]], axis=1)
+            y = ad.concatenate([tasks["ys"], tasks["yq"]], axis=1)
+            loss = task_losses(params, x, y).mean()
+        else:
+            loss = meta_loss(params, tasks, args.alpha, args.inner_steps, first_order)
         loss.backward()
         opt.step()
         history.append(loss.item())
     return params, history
+
+
+def told(tasks):
+    """The oracle's view of `tasks`: each input x becomes (x, amplitude, phase)."""
+    def extend(x):
+        n, k, _ = x.shape
+        known = np.concatenate([np.broadcast_to(tasks["amp"], (n, k, 1)),
+                                np.broadcast_to(tasks["phase"], (n, k, 1))], axis=2)
+        return ad.concatenate([x, ad.tensor(known, dtype=x.dtype)], axis=2)
+    return dict(tasks, xs=extend(tasks["xs"]), xq=extend(tasks["xq"]))
 
 
 # --- meta-test ------------------------------------------------------------------------------------
@@ -139,12 +164,12 @@ def evaluate(params, tasks, alpha, steps):
 # --- report ---------------------------------------------------------------------------------------
 def plot(results, tasks, alpha, out):
     plt = pyplot()
-
+    fits = {name: res for name, res in results.items() if name != "oracle"}   # x alone: not it
     grid = np.linspace(-5, 5, 200)
     x = ad.tensor(grid[None, :, None], dtype=tasks["xs"].dtype)
-    fig, axes = plt.subplots(len(results), PLOT_TASKS, figsize=(12.8, 2.6 * len(results)),
+    fig, axes = plt.subplots(len(fits), PLOT_TASKS, figsize=(12.8, 2.6 * len(fits)),
                              sharex=True, sharey=True, squeeze=False)
-    for row, (name, res) in zip(axes, results.items()):
+    for row, (name, res) in zip(axes, fits.items()):
         for t, ax in enumerate(row):
             truth = tasks["amp"][t, 0, 0] * np.sin(grid - tasks["phase"][t, 0, 0])
             ax.plot(grid, truth, "k", lw=2, label="true sine")
@@ -200,20 +225,28 @@ def main(argv=None):
 
     init = init_params(args.seed)
     test = sample_tasks(np.random.default_rng(args.seed + 1), args.test_tasks, args.k, 100)
+    variants = {"second-order": dict(first_order=False), "first-order": dict(first_order=True),
+                "pretrained": dict(joint=True), "oracle": dict(joint=True, oracle=True)}
     print(f"MAML, sinusoids: net {'-'.join(map(str, SIZES))} ReLU, K = {args.k}, meta-batch "
           f"{args.meta_batch}, {args.iterations} meta-iterations, inner lr {args.alpha} x "
           f"{args.inner_steps} step(s), Adam lr {args.meta_lr}")
     results = {}
-    for name, first_order in (("second-order", False), ("first-order", True)):
+    for name, how in variants.items():
         start = time.perf_counter()
-        params, history = train(init, args, first_order)
+        oracle = how.get("oracle", False)
+        params, history = train(init_params(args.seed, (3,) + SIZES[1:]) if oracle else init,
+                                args, **how)
         seconds = time.perf_counter() - start
-        losses, kept = evaluate(params, test, args.alpha, args.test_steps)
+        losses, kept = evaluate(params, told(test) if oracle else test, args.alpha,
+                                0 if oracle else args.test_steps)
+        if oracle:                  # not adapted: the same loss after any number of steps
+            losses = np.repeat(losses, args.test_steps + 1, axis=0)
+            kept = {step: kept[0] for step in (0, 1, args.test_steps)}
         results[name] = {"train_seconds": seconds, "history": history, "kept": kept,
                          "mean": losses.mean(axis=1),
                          "se": losses.std(axis=1) / np.sqrt(losses.shape[1])}
         print(f"  {name}: trained in {seconds:.1f} s "
-              f"({1e3 * seconds / args.iterations:.1f} ms per meta-iteration)")
+              f"({1e3 * seconds / args.iterations:.1f} ms per iteration)")
 
     steps = [0, 1, args.test_steps]
     print(f"\nmeta-test: {args.test_tasks} fresh tasks, {args.k} support points, 100 query points; "
@@ -224,7 +257,9 @@ def main(argv=None):
         print(f"  {name:<14}" + "".join(f"{res['mean'][s]:>10.3f} ± {res['se'][s]:<5.3f}"
                                          for s in steps))
     plot(results, test, args.alpha, args.out)
-    summary = {"settings": {k: (str(v) if isinstance(v, Path) else v)
+    summary = {"command": "python examples/maml_sinusoid.py " + " ".join(
+                   argv if argv is not None else sys.argv[1:]),
+               "settings": {k: (str(v) if isinstance(v, Path) else v)
                             for k, v in vars(args).items()},
                "variants": {name: {"train_seconds": round(res["train_seconds"], 2),
                                    "final_train_loss_avg100": float(np.mean(res["history"][-100:])),

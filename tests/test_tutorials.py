@@ -45,8 +45,13 @@ def test_script_runs_and_writes_its_files(script, tmp_path):
         assert (tmp_path / name).stat().st_size > 0, f"{script} did not write {name}"
     if script.startswith("examples/maml"):
         variants = json.loads((tmp_path / "maml.json").read_text())["variants"]
-        for numbers in variants.values():
+        assert set(variants) == {"second-order", "first-order", "pretrained", "oracle"}
+        for name, numbers in variants.items():
             mse = numbers["test_mse_by_steps"]
+            if name == "oracle":                  # told the task: nothing to adapt
+                assert mse[0] == mse[-1] < min(v["test_mse_by_steps"][-1]
+                                               for v in variants.values())
+                continue
             assert mse[-1] < mse[0], "adaptation did not lower the query loss"
         assert "second-order" in printed and "first-order" in printed
 

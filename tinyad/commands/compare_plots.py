@@ -20,6 +20,10 @@ def plot_compare(plt, results, out):
     """loss_vs_steps.png, loss_vs_seconds.png, val_accuracy.png and alignment.png in folder
     `out` from {method: [trial results, one per seed]}; returns the paths."""
     out = Path(out)
+    results = {m: [r for r in runs if not r.get("diverged")] for m, runs in results.items()}
+    results = {m: runs for m, runs in results.items() if runs}     # diverged runs: not drawn
+    if not results:
+        return []
     colors = {m: f"C{i}" for i, m in enumerate(results)}
     seeds = max(len(runs) for runs in results.values())
     note = f" (mean ± sd over {seeds} seeds)" if seeds > 1 else ""
@@ -74,6 +78,10 @@ def plot_alignment(plt, results, colors, path, note):
 
 
 def save(plt, fig, path):
+    from matplotlib.ticker import MaxNLocator
+    for ax in fig.axes:
+        if ax.get_xlabel() == "epoch":
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -36,6 +36,8 @@ def per_trial(result):
     """The trial's numbers that are summarised over seeds."""
     out = {k: result.get(k) for k in METRICS}
     layers = result["layers"]
+    if result.get("diverged"):
+        return out
     out["align_hidden"], out["align_output"] = alignment_split(
         result["history"][-1]["alignment"], layers)
     if result.get("alignment_mean"):
@@ -56,6 +58,7 @@ def summarise(runs):
     rows = [per_trial(r) for r in runs]
     out = {k: mean_sd([row[k] for row in rows]) for k in METRICS}
     out["seeds"] = [r["spec"]["seed"] for r in runs]
+    out["diverged"] = [r["spec"]["seed"] for r in runs if r.get("diverged")]
     return out
 
 
@@ -80,11 +83,13 @@ LEGEND = ("mean ± sd over the seeds (per-seed values in results.json). test acc
           "ms/step: training steps after the warm-up steps; warm-up extra ms: what the warm-up "
           "steps took beyond as many ordinary steps (Numba compilation and other first-use "
           "costs). peak MiB: tracemalloc's peak during one step. align: cosine between the "
-          "rule's update and the true gradient on a fixed training batch after the last epoch, "
+          "rule's update and the true gradient (on local losses: of each block's own loss) on a "
+          "fixed training batch after the last epoch, "
           "averaged over the hidden weight matrices, and for the output layer apart (exact for "
           "dfa, fa, fg-activity and fg-readout); (mean): of the mean of many forward-gradient "
           "draws. steps to target: first step where the running mean of the training loss "
-          "(20 steps) reaches the target loss (-: not reached by every seed)")
+          "(20 steps) reaches the target loss (-: not reached by every seed). A run whose update "
+          "turned non-finite stopped there (diverged) and counts in no column but val acc")
 
 
 def fmt(stat, kind="num"):
@@ -103,8 +108,9 @@ def fmt(stat, kind="num"):
 
 def table_row(method, lr, s):
     reached = s["steps_to_target"]
+    diverged = f" ({len(s['diverged'])} of {len(s['seeds'])} diverged)" if s["diverged"] else ""
     return dict(zip(COLUMNS, (
-        method, f"{lr:g}", fmt(s["test_acc"], "pct"), fmt(s["test_acc_best"], "pct"),
+        method + diverged, f"{lr:g}", fmt(s["test_acc"], "pct"), fmt(s["test_acc_best"], "pct"),
         fmt(s["best_epoch"], "int"), fmt(s["best_val_acc"], "pct"), fmt(s["train_loss"], "prec"),
         fmt(s["ms_per_step"]), fmt(s["compile_ms"]), fmt(s["peak_mib"]),
         fmt(s["align_hidden"], "prec"), fmt(s["align_output"], "prec"),
@@ -119,5 +125,7 @@ def grid_rows(chosen, grid):
     for method, by_lr in grid.items():
         for lr in sorted(by_lr):
             s = by_lr[lr]
-            yield dict(zip(GRID_COLUMNS, (method, f"{lr:g}", fmt(s["best_val_acc"], "pct"),
+            diverged = f" ({len(s['diverged'])} diverged)" if s["diverged"] else ""
+            yield dict(zip(GRID_COLUMNS, (method, f"{lr:g}", fmt(s["best_val_acc"], "pct")
+                                          + diverged,
                                           "yes" if lr == chosen[method] else "")))

@@ -104,7 +104,9 @@ def weight_layers(model):
 
 def run_trial(spec, log=print):
     """Train one (method, learning rate, seed) as `spec` says; everything measured (see the
-    module docstring), JSON-ready."""
+    module docstring), JSON-ready. A run whose update turns non-finite stops there: its result
+    says ``"diverged"`` and holds the epochs before, the best validation accuracy among them
+    (0 if none), and no test accuracy."""
     with machine.threads(spec["threads"]):
         return _run(spec, log)
 
@@ -119,12 +121,14 @@ def _run(spec, log):
     loader = DataLoader(*train, batch_size=spec["batch_size"], shuffle=True, seed=spec["seed"],
                         device=spec.get("device"))
     probe = tensor(train[0][:PROBE]), train[1][:PROBE]
+    # the true gradient: of the network's loss, or on local losses of each block's own loss
+    exact = LocalLosses(Backprop()) if isinstance(rule, LocalLosses) else None
     tag = f"[{spec['method']:>11} lr {spec['lr']:<7g} seed {spec['seed']}]"
     best = {"val_acc": -1.0}
 
     def evaluate(m):
         record = {"val_acc": accuracy(m, *val),
-                  "alignment": alignment(rule, m, F.cross_entropy, *probe)}
+                  "alignment": alignment(rule, m, F.cross_entropy, *probe, reference=exact)}
         if record["val_acc"] > best["val_acc"]:
             best.update(val_acc=record["val_acc"], state=m.state_dict())
         return record
@@ -132,8 +136,16 @@ def _run(spec, log):
     def progress(r):
         log(f"{tag} epoch {r['epoch']}/{spec['epochs']}  train loss {r['train_loss']:.4f}  "
             f"val acc {r['val_acc']:6.2%}", flush=True)
-    run = fit(rule, model, opt, loader, spec["epochs"], evaluate=evaluate, on_epoch=progress,
-              schedule=optim.ExponentialLR(opt, gamma=METHODS[spec["method"]][1]))
+    done = []
+    try:
+        run = fit(rule, model, opt, loader, spec["epochs"], evaluate=evaluate,
+                  on_epoch=lambda r: (done.append(r), progress(r)),
+                  schedule=optim.ExponentialLR(opt, gamma=METHODS[spec["method"]][1]))
+    except FloatingPointError as e:          # the optimizer refused a non-finite update
+        log(f"{tag} diverged in epoch {len(done) + 1}: {e}", flush=True)
+        return {"spec": spec, "diverged": str(e), "history": done, "layers":
+                weight_layers(model), "best_val_acc": max([r["val_acc"] for r in done],
+                                                          default=0.0)}
     history = run["history"]
     result = {"spec": spec, "history": history, "losses": run["losses"],
               "seconds": run["seconds"], "test_acc": accuracy(model, *test),
@@ -150,7 +162,7 @@ def _run(spec, log):
     result["peak_mib"] = step_memory(rule, model, xb, yb)
     if isinstance(getattr(rule, "rule", rule), ForwardGradient):
         result["alignment_mean"] = alignment(rule, model, F.cross_entropy, *probe,
-                                             draws=spec["align_draws"])
+                                             draws=spec["align_draws"], reference=exact)
     log(f"{tag} test acc {result['test_acc']:6.2%} (best-val epoch {result['best_epoch']}: "
         f"{result['test_acc_best']:6.2%}), {result['ms_per_step']:.2f} ms/step", flush=True)
     return result

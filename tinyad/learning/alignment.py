@@ -11,13 +11,14 @@ import numpy as np
 from .backprop import Backprop
 
 
-def alignment(rule, model, loss_fn, x, y, draws=1):
-    """{parameter name: cosine between the rule's direction (mean of `draws`) and the gradient}.
-    The parameters' ``.grad`` are left as they were."""
+def alignment(rule, model, loss_fn, x, y, draws=1, reference=None):
+    """{parameter name: cosine between the rule's direction (mean of `draws`) and the gradient}
+    (the direction of `reference`, default ``Backprop()``: ``LocalLosses(Backprop())`` for a
+    network trained on local losses). The parameters' ``.grad`` are left as they were."""
     named = list(model.named_parameters())
     saved = [p.grad for _, p in named]
     try:
-        true = direction(Backprop(), model, loss_fn, x, y)
+        true = direction(reference or Backprop(), model, loss_fn, x, y)
         mean = sum(direction(rule, model, loss_fn, x, y) for _ in range(draws)) / draws
     finally:
         for (_, p), g in zip(named, saved):
