@@ -39,7 +39,7 @@ def runs(mnist):
         "curves_mnist": [*data, "--methods", ALL],
         "cnn_mnist_sgd": ["--dataset", mnist, "--train-size", "4000", "--test-size", "1000",
                           "--seeds", "3", "--model", "cnn", "--optimizer", "sgd", "--lr-grid",
-                          "3e-3,3e-2", "--methods", "bp,manual,dfa,fa,fg,fg-readout,fg-activity",
+                          "3e-3,3e-2,1e-1", "--methods", "bp,manual,dfa,fa,fg,fg-readout,fg-activity",
                           "--align-draws", "10"],
         "local_mnist": [*data, "--model", "local", "--methods", ALL, "--epochs", "10"],
         "linear_mnist": [*data, "--model", "linear", "--no-bias", "--resize", "32", "--methods",

@@ -1,6 +1,6 @@
 """MAML on sinusoid regression (Finn, Abbeel and Levine, 2017), second- and first-order.
 
-    python examples/maml_sinusoid.py                 # full run: about 2 minutes on 2 cores
+    python examples/maml_sinusoid.py                 # full run: 4 variants, 5-20 minutes on 2 cores
     python examples/maml_sinusoid.py --quick --out /tmp/maml
 
 Plots and maml.json go to runs/maml (``--out``); the committed run is bench/results/maml, which

@@ -101,6 +101,10 @@ def test_local_losses_model(tmp_path):
     bp = json.loads((tmp_path / "trials" / "bp_lr0.001_seed0.json").read_text())
     for name in bp["layers"]:       # measured against each block's own loss: exact for bp
         assert bp["history"][-1]["alignment"][name] == pytest.approx(1.0, abs=1e-5)
+    assert summary.readouts(r["layers"]) == ["heads.0.weight", "heads.1.weight"]
+    fg = summary.per_trial(json.loads((tmp_path / "trials" / "fg-readout_lr0.001_seed0.json")
+                                      .read_text()))
+    assert fg["align_output"] == pytest.approx(1.0, abs=1e-5) and fg["align_hidden"] < 0.5
 
 
 def test_ray_local_mode(tmp_path):

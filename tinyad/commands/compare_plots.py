@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from .plotting import smooth
+from .summary import readouts
 
 
 def band(ax, x, runs, label, color):
@@ -57,9 +58,10 @@ def plot_compare(plt, results, out):
 
 
 def plot_alignment(plt, results, colors, path, note):
-    """One panel per weight matrix (the last: the output layer), the cosine with the true
+    """One panel per weight matrix (the output layers named so), the cosine with the true
     gradient after each epoch."""
     layers = next(iter(results.values()))[0]["layers"]
+    outputs = readouts(layers)
     fig, axes = plt.subplots(1, len(layers), figsize=(3.4 * len(layers) + 1, 3.8), sharey=True,
                              squeeze=False)
     for ax, layer in zip(axes[0], layers):
@@ -67,7 +69,7 @@ def plot_alignment(plt, results, colors, path, note):
             epochs = [h["epoch"] for h in runs[0]["history"]]
             band(ax, epochs, [[h["alignment"][layer] for h in r["history"]] for r in runs],
                  name, colors[name])
-        ax.set_title(("output layer " if layer == layers[-1] else "") + layer, fontsize=9)
+        ax.set_title(("output layer " if layer in outputs else "") + layer, fontsize=9)
         ax.set_xlabel("epoch")
         ax.axhline(0, color="grey", lw=0.8)
         ax.grid(alpha=0.3)

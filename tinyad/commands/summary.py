@@ -25,11 +25,21 @@ def mean_sd(values):
             "n": int(len(have)), "values": list(values)}
 
 
+def readouts(layers):
+    """The output layers among the weight matrices `layers`: the last one, or on local losses
+    every block's head."""
+    heads = [k for k in layers if k.startswith("heads.")]
+    return heads or layers[-1:]
+
+
 def alignment_split(align, layers):
-    """(mean cosine over the hidden weight layers, the readout's cosine) from {name: cosine}:
-    the output layer apart, since DFA, FA and activity-perturbed FG all update it exactly."""
-    hidden = [align[k] for k in layers[:-1] if k in align]
-    return (float(np.mean(hidden)) if hidden else None), align.get(layers[-1])
+    """(mean cosine over the hidden weight layers, mean over the output layers) from {name:
+    cosine}: the output layers apart, since DFA, FA, fg-readout and activity-perturbed FG all
+    update them exactly."""
+    out = readouts(layers)
+    hidden = [align[k] for k in layers if k not in out and k in align]
+    return ((float(np.mean(hidden)) if hidden else None),
+            float(np.mean([align[k] for k in out])))
 
 
 def per_trial(result):
