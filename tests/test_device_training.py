@@ -109,6 +109,21 @@ def test_convolution_gradients_on_the_device_match_the_cpu():
 
 
 @pytest.mark.gpu
+def test_a_checkpointed_block_differentiates_on_the_device():
+    """ad.checkpoint recomputes the block in the backward pass and checks that the recomputation
+    gave the same values (on the device: one boolean read back)."""
+    rng = np.random.default_rng(2)
+    w, x = rng.standard_normal((4, 4)) * 0.5, rng.standard_normal((3, 4))
+
+    def loss(w, x):
+        return (ad.checkpoint(lambda h, w: (h @ w).tanh() @ w)(x, w) ** 2).sum()
+    grads = {d: ad.grad(loss)(ad.tensor(w, device=d), ad.tensor(x, device=d))
+             for d in ("cpu", "cuda")}
+    assert grads["cuda"].device == "cuda"
+    np.testing.assert_allclose(grads["cuda"].numpy(), grads["cpu"].numpy(), rtol=1e-12)
+
+
+@pytest.mark.gpu
 def test_forward_gradient_tangents_are_drawn_on_the_device(cp):
     model = mlp("cuda")
     params = list(model.parameters())
@@ -200,19 +215,39 @@ def test_clip_grad_norm_stays_on_the_device(traffic):
 
 # ---- what `tinyad compare` and `tinyad bench` call, on the device -----------------------------
 @pytest.mark.gpu
+@pytest.mark.parametrize("where", ["cpu", "cuda"])
+def test_fit_puts_each_batch_on_the_models_device(where):
+    """A loader on the host or on the device trains a model on the device."""
+    from tinyad.learning.training import device_of, fit
+    x, y = batch(48, 12, 5)
+    model = mlp("cuda")
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    run = fit(learning.Backprop(), model, opt, ad.data.DataLoader(x, y, 16, device=where), 2)
+    assert device_of(model) == "cuda" and len(run["losses"]) == 6
+    assert all(np.isfinite(run["losses"])) and run["losses"][-1] < run["losses"][0]
+
+
+@pytest.mark.gpu
 def test_the_compare_and_bench_library_calls_run_on_the_device():
     from argparse import Namespace
 
-    from tinyad import benchmarks
-    from tinyad.learning import compare
+    from tinyad.commands import bench, compare
+    from tinyad.commands.bench_cases import load_batch
+    from tinyad.learning.training import accuracy, step_memory
     x, y = batch(40, 12, 5)
     args = Namespace(seed=0, tangents=1, activation="relu", batch_size=16, epochs=1,
                      align_draws=2, device="cuda")
     nn.init.seed(0)
     initial = nn.MLP([12, 8, 5]).state_dict()
-    assert 0 <= compare.accuracy(nn.MLP([12, 8, 5]).to("cuda"), x, y) <= 1
+    assert 0 <= accuracy(nn.MLP([12, 8, 5]).to("cuda"), x, y) <= 1
     for name in ("bp", "fg", "dfa"):
-        result = compare.train_one(name, initial, [12, 8, 5], (x, y), (x, y), 1e-3, args)
+        result = compare.train_method(name, 1e-3, initial, [12, 8, 5], (x, y), (x, y), args)
         assert len(result["losses"]) == 3 and 0 <= result["test_acc"] <= 1
-    measured = benchmarks.measure(("logreg",), engines=("tinyad",), quick=True, device="cuda")
+        assert result["peak_mib"] >= 0 and set(result["alignment"]) == set(initial)
+    model = mlp("cuda")
+    assert step_memory(learning.Backprop(), model, x, y) >= 0
+    assert all(p.grad.device == "cuda" for p in model.parameters())
+    measured = bench.measure(("logreg",), load_batch(8), engines=("tinyad",), quick=True,
+                             device="cuda")
     assert measured["device"] == "cuda" and measured["rows"][0]["R_b"] > 0
+    assert not any(case.startswith("tinyad:fgN") for case in measured["raw"]["logreg"]["wall_s"])

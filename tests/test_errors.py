@@ -70,7 +70,7 @@ def test_gpu_tensor_meeting_cpu_tensor():
     FakeGpuArray.__module__ = "cupy._core.core"
     gpu = Tensor(np.ones(3).view(FakeGpuArray))
     with pytest.raises(ad.DeviceError, match=r"mul.*\['cpu', 'cuda'\].*\(3,\), \(3,\)"):
-        ad.ones(3, dtype="float64") * gpu
+        ad.ones(3, dtype="float64", device="cpu") * gpu
 
 
 def test_dual_tangent_shape():

@@ -135,7 +135,7 @@ def test_to_keeps_the_parameters_and_casts():
     assert model.to("cpu") is model and list(model.parameters()) == params
     model.to(dtype=np.float64)
     assert all(p.dtype == np.float64 for p in model.parameters())
-    assert model(ad.randn(2, 3, seed=0, dtype=np.float64)).dtype == np.float64
+    assert model(ad.randn(2, 3, seed=0, dtype=np.float64, device="cpu")).dtype == np.float64
 
 
 @pytest.mark.gpu
