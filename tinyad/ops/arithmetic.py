@@ -3,6 +3,7 @@ Python numbers meeting a tensor follow NumPy 2's weak-scalar rule (lifting.py)."
 import numpy as np
 
 from .. import primitives as P
+from ..batching import map_arrays
 from ..interpreter import apply
 from ..tensor import Tensor
 from .lifting import DEFAULT_FLOAT, SCALARS, astype, lift, lift_pair
@@ -37,16 +38,18 @@ def div(x, y):
 def where(cond, x, y):
     """``cond ? x : y`` elementwise; `cond` is a boolean tensor or array (no gradient)."""
     x, y = lift_pair(x, y)
-    cond = cond._data if isinstance(cond, Tensor) else x._xp.asarray(cond)
-    return apply(P.select, x, y, cond=cond.astype(bool))
+    cond = cond if isinstance(cond, Tensor) else Tensor(x._xp.asarray(cond))
+    if cond.dtype != bool:
+        cond = map_arrays(lambda c: c.astype(bool), cond)
+    return apply(P.select, x, y, cond)
 
 
 def identity(x): return apply(P.identity, lift(x))
 
 
 def compare(name, x, y):
-    """A comparison (``<``, ``==``...): a bool tensor of the primal values, with no gradient.
-    A Python number is compared exactly, as NumPy 2 compares it (``i64 > 16777216.5``)."""
-    x, y = (v._data if isinstance(v, Tensor) else v if isinstance(v, SCALARS) else lift(v)._data
-            for v in (x, y))
-    return Tensor(getattr(np, name)(x, y))
+    """A comparison (``<``, ``==``...): a bool tensor of the primal values, with no gradient
+    (batched inside vmap). A Python number is compared exactly, as NumPy 2 compares it
+    (``i64 > 16777216.5``)."""
+    x, y = (v if isinstance(v, (Tensor,) + SCALARS) else lift(v) for v in (x, y))
+    return map_arrays(getattr(np, name), x, y)

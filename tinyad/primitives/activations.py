@@ -17,8 +17,8 @@ def activation(name, value, partial):
         return kernels.act_forward(name, x)[0] if _fused(name, x) else value(x)
 
     def derivative(out, x):
-        if x._level < 0 and not (tape.recording() and x._requires_grad) and _fused(name, x.data):
-            return const(kernels.act_forward(name, x.data)[1])
+        if x._level < 0 and not (tape.recording() and x._requires_grad) and _fused(name, x._data):
+            return const(kernels.act_forward(name, x._data)[1])
         return partial(out, x)
     return elementwise(name, impl, derivative)
 
@@ -57,5 +57,5 @@ def _sigmoid(x):
 
 tanh = activation("tanh", np.tanh, lambda out, x: 1 - out * out)
 sigmoid = activation("sigmoid", _sigmoid, lambda out, x: out * (1 - out))
-relu = activation("relu", lambda x: np.maximum(x, 0), lambda out, x: mask(x.data > 0, out))
+relu = activation("relu", lambda x: np.maximum(x, 0), lambda out, x: mask(lambda x: x > 0, x, out=out))
 gelu = activation("gelu", _gelu, _gelu_partial)

@@ -1,0 +1,72 @@
+"""Building blocks of batching rules: how a primitive runs on a whole batch at once (vmap).
+
+A rule ``batch(prim, values, batched, **params)`` gets the inputs, ``values[i]`` with the batch
+axis first where ``batched[i]`` and as it is where not (shared by every example), and returns the
+output for the whole batch, batch axis first. Rules apply primitives (usually `prim` itself, with
+the batch axis accounted for in the arrangement or the parameters), so they are differentiable:
+vmap of grad and grad of vmap go through them.
+
+    broadcasting      elementwise primitives, and matmul (its leading axes broadcast): line the
+                      batch axes up, length-1 axes for the rest; the primitive broadcasts
+    reduction         sum, max: the reduced axes move one place right
+    batch_all         every input batched (a shared one broadcast along the batch): concatenate
+
+Adding a primitive: an elementwise one made by ``rules.elementwise`` gets ``broadcasting``
+automatically; any other passes ``batch=`` one line, usually `prim` applied to the values with
+the axes or parameters shifted past the batch axis (see shape.py, reductions.py).
+"""
+from ..interpreter import PRIMITIVES, apply
+
+
+def broadcasting(prim, values, batched, **params):
+    """NumPy broadcasting lines axes up from the right, so a batched input gets length-1 axes
+    after its batch axis up to the largest example rank: (B, 3) with (2, 3) becomes (B, 1, 3)
+    with (2, 3), and each example meets the whole of the shared input, as it would alone."""
+    rank = max(v.ndim - b for v, b in zip(values, batched))
+    return apply(prim, *(pad(v, rank) if b else v for v, b in zip(values, batched)), **params)
+
+
+def pad(v, rank):
+    """A batch (B, *s) as (B, 1, ..., 1, *s) with `rank` axes after the batch axis."""
+    missing = rank + 1 - v.ndim
+    if missing <= 0:
+        return v
+    return apply(PRIMITIVES["reshape"], v, shape=v.shape[:1] + (1,) * missing + v.shape[1:])
+
+
+def batch_size(values, batched):
+    return values[batched.index(True)].shape[0]
+
+
+def with_batch(v, size):
+    """A shared input as a batch of `size` identical examples (a broadcast view: no copy)."""
+    return apply(PRIMITIVES["broadcast_to"], pad_front(v), shape=(size,) + v.shape)
+
+
+def pad_front(v):
+    return apply(PRIMITIVES["reshape"], v, shape=(1,) + v.shape)
+
+
+def batch_all(values, batched):
+    """Every input as a batch: the shared ones broadcast along the batch axis."""
+    size = batch_size(values, batched)
+    return [v if b else with_batch(v, size) for v, b in zip(values, batched)]
+
+
+def shifted(axis, ndim):
+    """An example's reduction axes (None: all of them) as axes of the batch, (B, ...) of `ndim`
+    axes: each moves one place right, and the batch axis is never reduced."""
+    return tuple(range(1, ndim)) if axis is None else tuple(a + 1 for a in axis)
+
+
+def reduction(prim, values, batched, axis, keepdims):
+    (x,) = values
+    return apply(prim, x, axis=shifted(axis, x.ndim), keepdims=keepdims)
+
+
+def moved_to_front(x, position):
+    """The batch axis, found at `position`, moved back to the front."""
+    if position == 0:
+        return x
+    axes = (position,) + tuple(a for a in range(x.ndim) if a != position)
+    return apply(PRIMITIVES["transpose"], x, axes=axes)
