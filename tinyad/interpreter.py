@@ -166,9 +166,11 @@ def _apply_batched(prim, level, args, params):
     values = [a.value if b else a for a, b in zip(args, batched)]
     out = prim.batch(prim, values, batched, **params)
     size = values[batched.index(True)].shape[0]
-    if out.ndim == 0 or out.shape[0] != size:
-        raise BatchingError(f"{prim.name}: its batching rule returned shape {out.shape} for a batch "
-                            f"of {size}: the batch axis must come first")
+    if out.ndim == 0 or out.shape[0] != size or out._level >= level:
+        raise BatchingError(f"{prim.name}: its batching rule returned shape {out.shape} at level "
+                            f"{out._level} for a batch of {size} at level {level}: the batch axis "
+                            "must come first, and the level must be gone (a function that uses "
+                            "a batched tensor without receiving it as an argument keeps it)")
     return Batched(out, level)
 
 

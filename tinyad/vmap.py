@@ -64,7 +64,8 @@ def _axes(spec, args, name, per_argument=False):
 
 
 def _is_axis(node):
-    return node is None or isinstance(node, numbers.Integral)
+    """An entry of in_axes or out_axes: anything but a container (checked to be an int later)."""
+    return not isinstance(node, (tuple, list, dict))
 
 
 def _size(leaves, axes, treedef, axis_size):

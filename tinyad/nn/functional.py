@@ -44,7 +44,7 @@ def cross_entropy(logits, labels, reduction="mean"):
     It never exponentiates a large score, so it stays finite for any logits. The mean (the
     default) is one primitive, ``ops.softmax_cross_entropy``; "sum" and "none" index log_softmax."""
     logits = ops.lift(logits)
-    y = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
+    y = labels if isinstance(labels, Tensor) else Tensor(np.asarray(labels))
     if logits.ndim != 2:
         raise ShapeError(f"cross_entropy: logits must be (N, C), got shape {logits.shape}")
     if y.shape != (logits.shape[0],):
@@ -52,12 +52,13 @@ def cross_entropy(logits, labels, reduction="mean"):
                          f"logits {logits.shape}, got {y.shape}")
     if y.dtype.kind not in "iu":
         raise DtypeError(f"cross_entropy: labels must be integer class indices, got dtype {y.dtype}")
-    if y.size and (int(y.min()) < 0 or int(y.max()) >= logits.shape[1]):
+    every = y._data                      # every example's labels, inside vmap
+    if every.size and (int(every.min()) < 0 or int(every.max()) >= logits.shape[1]):
         raise IndexError(f"cross_entropy: labels must lie in [0, {logits.shape[1]}), got values "
-                         f"from {int(y.min())} to {int(y.max())}")
+                         f"from {int(every.min())} to {int(every.max())}")
     if reduction == "mean" and len(y):
         return ops.softmax_cross_entropy(logits, y)                     # one primitive
-    rows = xp_of(y).arange(len(y))
+    rows = xp_of(every).arange(len(y))
     picked = ops.log_softmax(logits, -1)[rows, y]                       # (N,)
     return _reduce(-picked, reduction, "cross_entropy")
 
