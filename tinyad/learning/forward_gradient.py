@@ -6,7 +6,9 @@ its directional derivative d = ∇f · v at once; then
     g = d v            is unbiased:   E[g] = E[v vᵀ] ∇f = ∇f
 
 at the cost of variance: for normal v in n dimensions, E||g||² = (n + 2) ||∇f||².
-``tangents=K`` averages K such estimates (K forward passes).
+``tangents=K`` averages K such estimates: by default (``batched=None``) in one pass, a JVP
+vmapped over the K directions (the loss once, the K tangents as one batch); ``batched=False``
+runs K passes. Both draw the same directions and give the same estimate (to rounding).
 
 ``perturb="activities"`` (Ren, Kornblith, Liao, Hinton 2022) perturbs the pre-activations a_i of
 an MLP instead of the weights: with u_i (N, out_i) drawn per example and layer, one forward pass
@@ -29,6 +31,7 @@ from ..dual import dual_level, unpack
 from ..dual_constructor import dual
 from ..tensor import Tensor, zeros_like
 from ..transforms import jvp
+from ..vmap import vmap
 from . import tangents as tangent_draw
 from .network import accumulate, accumulate_layer, derivative, layers_of, output_error, raw
 
@@ -36,7 +39,8 @@ from .network import accumulate, accumulate_layer, derivative, layers_of, output
 class ForwardGradient:
     name = "fg"
 
-    def __init__(self, tangents=1, distribution="normal", perturb="weights", seed=None):
+    def __init__(self, tangents=1, distribution="normal", perturb="weights", seed=None,
+                 batched=None):
         if tangents < 1:
             raise ValueError(f"ForwardGradient: tangents must be >= 1, got {tangents}")
         if perturb not in ("weights", "activities"):
@@ -44,23 +48,38 @@ class ForwardGradient:
                              f"got {perturb!r}")
         tangent_draw.draw_flat_numpy(1, distribution, np.random.default_rng(0))   # check the name
         self.tangents, self.distribution, self.perturb = tangents, distribution, perturb
+        self.batched = tangents > 1 if batched is None else bool(batched)
         self.rng = np.random.default_rng(seed)
         if perturb == "activities":
             self.name = "fg-activity"
 
     def backward(self, model, loss_fn, x, y):
         step = self._weights if self.perturb == "weights" else self._activities
-        losses = [step(model, loss_fn, x, y) for _ in range(self.tangents)]
-        return float(np.mean(losses))
+        if self.batched:
+            return step(model, loss_fn, x, y, self.tangents)
+        return float(np.mean([step(model, loss_fn, x, y, 1) for _ in range(self.tangents)]))
 
-    def _weights(self, model, loss_fn, x, y):
+    def _draw(self, shapes, k, like):
+        """k directions (the same numbers, in the same order, as k single draws): one array per
+        shape, (k, *shape) for k > 1."""
+        draws = [tangent_draw.draw(shapes, self.distribution, self.rng, like) for _ in range(k)]
+        return draws[0] if k == 1 else [np.stack(vs) for vs in zip(*draws)]
+
+    def _weights(self, model, loss_fn, x, y, k):
+        """k estimates (d_j v_j, d_j = ∇f·v_j): one dual-number pass, vmapped over k > 1."""
         names, params = zip(*model.named_parameters())
-        vs = tangent_draw.draw([p.shape for p in params], self.distribution, self.rng,
-                               params[0].data)
-        with tape.no_grad(), dual_level():
-            duals = {n: dual(p.detach(), Tensor(v)) for n, p, v in zip(names, params, vs)}
-            loss, d = unpack(loss_fn(nn.functional_call(model, duals, x), y),
-                             duals[names[0]]._level)
+        vs = self._draw([p.shape for p in params], k, params[0].data)
+
+        def directional(*tangents):
+            with dual_level() as level:
+                duals = {n: dual(p.detach(), v) for n, p, v in zip(names, params, tangents)}
+                return unpack(loss_fn(nn.functional_call(model, duals, x), y), level)
+        with tape.no_grad():
+            loss, d = _mapped(directional, k)(*map(Tensor, vs))
+        if k > 1:                              # the mean of the k estimates, one per parameter
+            for p, v in zip(params, vs):
+                accumulate(p, np.tensordot(d.data / self.tangents, v, axes=1))
+            return float(loss.item())
         scale = float(d.item()) / self.tangents
         for p, v in zip(params, vs):
             if p.grad is None and v.dtype == p.dtype:
@@ -70,23 +89,32 @@ class ForwardGradient:
                 accumulate(p, scale * v)
         return float(loss.item())
 
-    def _activities(self, model, loss_fn, x, y):
+    def _activities(self, model, loss_fn, x, y, k):
+        """k estimates from perturbed pre-activations: one pass, vmapped over k > 1."""
         layers = layers_of(model, "ForwardGradient(perturb='activities')")
         hidden, last = layers[:-1], layers[-1]
         x = Tensor(raw(x)).reshape(len(x), -1)
         ins = []
+        shapes = [(x.shape[0], layer.linear.weight.shape[0]) for layer in hidden]
+        us = self._draw(shapes, k, last.linear.weight.data)
+
+        def directional(*u):
+            return jvp(lambda *eps: _perturbed(layers, x, eps, ins), [zeros_like(v) for v in u], u)
         with tape.no_grad():
-            shapes = [(x.shape[0], layer.linear.weight.shape[0]) for layer in hidden]
-            us = [Tensor(u) for u in tangent_draw.draw(shapes, self.distribution, self.rng,
-                                                        last.linear.weight.data)]
-            logits, t = jvp(lambda *eps: _perturbed(layers, x, eps, ins),
-                            [zeros_like(u) for u in us], us)
+            logits, t = _mapped(directional, k)(*map(Tensor, us))
             loss, e = output_error(loss_fn, logits.data, y)
-        d = (e * t.data).sum(axis=1, keepdims=True)       # per example: ∇_{a_n} L · u_n
+        d = (e * t.data).sum(axis=-1, keepdims=True)      # per example: ∇_{a_n} L · u_n
         for layer, (h_in, live), u in zip(hidden, ins, us):
-            accumulate_layer(layer, d * u.data * live / self.tangents, h_in)
-        accumulate_layer(last, e / self.tangents, ins[-1][0])
+            du = d * u if k == 1 else (d * u).sum(axis=0)
+            accumulate_layer(layer, du * live / self.tangents, h_in)
+        accumulate_layer(last, e * (k / self.tangents), ins[-1][0])
         return loss
+
+
+def _mapped(directional, k):
+    """`directional` (tangents -> (value, derivative)) itself for one direction, else vmapped
+    over k: the value once, the derivatives as a batch."""
+    return directional if k == 1 else vmap(directional, out_axes=(None, 0))
 
 
 def _perturbed(layers, x, eps, ins):

@@ -1,0 +1,162 @@
+"""Jacobians and Hessians by vmap against a Python loop of JVPs or VJPs.
+
+    jacfwd   f: R^100 -> R^100, a two-layer tanh network    100 JVPs, or one JVP vmapped over
+                                                            the 100 unit vectors
+    jacrev   the same f                                      one VJP pulled back 100 times, or
+                                                            the pullback vmapped over them
+    hessian  the cross-entropy loss of an MLP 100-64-10     100 JVPs of the gradient, or
+             as a function of its 100-d input                jacfwd(jacrev): both vmapped
+
+The loop is what ``ad.jacfwd``/``ad.jacrev`` did before vmap (one pass per basis vector); the
+vmapped version is what they do now. JAX (op by op, inside ``jax.disable_jit()``) and
+torch.func are measured on the same functions when they are installed (they are not on the
+machine of the committed run). Float32; medians of interleaved repetitions (process CPU time;
+wall clock in the JSON); the machine was shared, so ratios within one run are what to read.
+
+    python bench/bench_jacobians.py [--blas-threads 1] [--quick] [--out DIR]
+"""
+import statistics
+
+import numpy as np
+
+import tinyad as ad
+from tinyad import benchmarks
+from tinyad.nn import functional as F
+
+from common import arguments, markdown_table, write
+
+N, HIDDEN, CLASSES = 100, 64, 10
+
+
+def weights(seed=0):
+    rng = np.random.default_rng(seed)
+    w = {"a": rng.standard_normal((N, N)) / 10, "b": rng.standard_normal((N, N)) / 10,
+         "w1": rng.standard_normal((N, HIDDEN)) / 10, "w2": rng.standard_normal((HIDDEN, CLASSES)),
+         "x": rng.standard_normal(N)}
+    return {k: v.astype(np.float32) for k, v in w.items()}
+
+
+def tinyad_functions(w):
+    a, b, w1, w2 = (ad.tensor(w[k]) for k in ("a", "b", "w1", "w2"))
+    label = np.array([3])
+
+    def f(x):                                        # R^100 -> R^100
+        return (a @ (b @ x).tanh()).sin()
+
+    def loss(x):                                     # R^100 -> R: an MLP's loss
+        return F.cross_entropy(((x @ w1).tanh() @ w2)[None], label)
+    return f, loss
+
+
+def loop_jacfwd(f, x):
+    """One JVP per unit vector (ad.jacfwd before vmap)."""
+    eye = np.eye(x.size, dtype=x.dtype)
+    return ad.stack([ad.jvp(f, (x,), (ad.tensor(e),))[1] for e in eye], axis=-1)
+
+
+def loop_jacrev(f, x):
+    """One VJP, pulled back once per unit vector (ad.jacrev before vmap)."""
+    y, pullback = ad.vjp(f, x)
+    eye = np.eye(y.size, dtype=y.dtype)
+    return ad.stack([pullback(ad.tensor(e))[0] for e in eye])
+
+
+def tinyad_cases(w):
+    f, loss = tinyad_functions(w)
+    x = ad.tensor(w["x"])
+    grad = ad.grad(loss)
+    return {
+        ("jacfwd 100->100", "loop"): lambda: loop_jacfwd(f, x),
+        ("jacfwd 100->100", "vmap"): lambda: ad.jacfwd(f)(x),
+        ("jacrev 100->100", "loop"): lambda: loop_jacrev(f, x),
+        ("jacrev 100->100", "vmap"): lambda: ad.jacrev(f)(x),
+        ("hessian MLP loss, 100-d", "loop"): lambda: loop_jacfwd(grad, x),
+        ("hessian MLP loss, 100-d", "vmap"): lambda: ad.hessian(loss)(x),
+    }
+
+
+def check(cases):
+    """Loop and vmap give the same matrices (so the timings compare the same work)."""
+    for task in {t for t, _ in cases}:
+        loop, mapped = cases[(task, "loop")]().numpy(), cases[(task, "vmap")]().numpy()
+        np.testing.assert_allclose(mapped, loop, rtol=2e-4, atol=2e-5 * np.abs(loop).max())
+
+
+def jax_cases(w):
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError:
+        return {}
+    a, b, w1, w2, x = (jnp.asarray(w[k]) for k in ("a", "b", "w1", "w2", "x"))
+    f = lambda x: jnp.sin(a @ jnp.tanh(b @ x))                          # noqa: E731
+    loss = lambda x: -jax.nn.log_softmax(jnp.tanh(x @ w1) @ w2)[3]      # noqa: E731
+
+    def op_by_op(fn):
+        def run():
+            with jax.disable_jit():
+                return fn(x).block_until_ready()
+        return run
+    return {("jacfwd 100->100", "JAX (no jit)"): op_by_op(jax.jacfwd(f)),
+            ("jacrev 100->100", "JAX (no jit)"): op_by_op(jax.jacrev(f)),
+            ("hessian MLP loss, 100-d", "JAX (no jit)"): op_by_op(jax.hessian(loss))}
+
+
+def torch_cases(w):
+    try:
+        import torch
+        from torch import func
+    except ImportError:
+        return {}
+    a, b, w1, w2, x = (torch.from_numpy(w[k]) for k in ("a", "b", "w1", "w2", "x"))
+    f = lambda x: torch.sin(a @ torch.tanh(b @ x))                      # noqa: E731
+    loss = lambda x: -torch.log_softmax(torch.tanh(x @ w1) @ w2, -1)[3]  # noqa: E731
+    return {("jacfwd 100->100", "torch.func"): lambda: func.jacfwd(f)(x),
+            ("jacrev 100->100", "torch.func"): lambda: func.jacrev(f)(x),
+            ("hessian MLP loss, 100-d", "torch.func"): lambda: func.hessian(loss)(x)}
+
+
+def measure(repeat):
+    w = weights()
+    cases = tinyad_cases(w)
+    check(cases)
+    cases.update(jax_cases(w))
+    cases.update(torch_cases(w))
+    wall, cpu = benchmarks.interleaved(cases, repeat, warmup=2)
+    rows = []
+    for task in dict.fromkeys(t for t, _ in cases):
+        loop = statistics.median(cpu[(task, "loop")])
+        for (t, how), samples in cpu.items():
+            if t == task:
+                rows.append({"task": task, "how": how, "ms": 1e3 * statistics.median(samples),
+                             "wall_ms": 1e3 * statistics.median(wall[(t, how)]),
+                             "speed-up over loop": loop / statistics.median(samples)})
+    return rows
+
+
+def main(argv=None):
+    parser = arguments(__doc__)
+    parser.add_argument("--blas-threads", type=int, default=None,
+                        help="OpenBLAS threads for this run (default: leave as is)")
+    args = parser.parse_args(argv)
+    if args.blas_threads:
+        benchmarks.set_blas_threads(args.blas_threads)
+    load = benchmarks._loadavg()
+    rows = measure(3 if args.quick else 21)
+    missing = [name for name, ok in (("JAX", any(r["how"].startswith("JAX") for r in rows)),
+                                     ("torch.func", any(r["how"] == "torch.func" for r in rows)))
+               if not ok]
+    table = (("**Smoke run (--quick): these numbers mean nothing.**\n\n" if args.quick else "")
+             + markdown_table(rows, ["task", "how", "ms", "speed-up over loop"])
+             + "\n\nMilliseconds per Jacobian or Hessian (median process CPU time, float32); "
+             "speed-up = loop time / time. "
+             + (f"Not installed here, so not measured: {', '.join(missing)}. " if missing else "")
+             + f"Load average before/after: {load} / {benchmarks._loadavg()}.")
+    write("jacobians", {"rows": rows, "quick": args.quick, "blas_threads":
+                        benchmarks.blas_threads(), "not_installed": missing},
+          table, "Jacobians and Hessians: vmap against a loop", out_dir=args.out)
+    return rows
+
+
+if __name__ == "__main__":
+    main()
