@@ -106,7 +106,7 @@ class Tensor:
 
     def to(self, device):
         """A copy on `device` ('cpu' or 'cuda'); the same tensor if it is already there."""
-        data = backend.to_device(self._data, device)
+        data = backend.to_device(self.data, device)
         if data is self._data:
             return self
         return Tensor(data, requires_grad=self._requires_grad)

@@ -6,9 +6,12 @@ its directional derivative d = ∇f · v at once; then
     g = d v            is unbiased:   E[g] = E[v vᵀ] ∇f = ∇f
 
 at the cost of variance: for normal v in n dimensions, E||g||² = (n + 2) ||∇f||².
-``tangents=K`` averages K such estimates: by default (``batched=None``) in one pass, a JVP
-vmapped over the K directions (the loss once, the K tangents as one batch); ``batched=False``
-runs K passes. Both draw the same directions and give the same estimate (to rounding).
+``tangents=K`` averages K such estimates, several per pass: one JVP vmapped over their
+directions computes the loss once and their K tangents as one batch. ``batched`` sets how many
+per pass: None (the default) as many as keep a pass's tangents within PASS_NUMBERS numbers
+(beyond, fresh memory costs more than the shared primal saves: bench/results/fg_tangents.md),
+True all K, False one (K plain passes), or an int. Every setting draws the same directions and
+gives the same estimate (to rounding).
 
 ``perturb="activities"`` (Ren, Kornblith, Liao, Hinton 2022) perturbs the pre-activations a_i of
 an MLP instead of the weights: with u_i (N, out_i) drawn per example and layer, one forward pass
@@ -35,6 +38,8 @@ from ..vmap import vmap
 from . import tangents as tangent_draw
 from .network import accumulate, accumulate_layer, derivative, layers_of, output_error, raw
 
+PASS_NUMBERS = 2 ** 24        # tangent numbers per vmapped pass by default (64 MiB in float32)
+
 
 class ForwardGradient:
     name = "fg"
@@ -43,21 +48,34 @@ class ForwardGradient:
                  batched=None):
         if tangents < 1:
             raise ValueError(f"ForwardGradient: tangents must be >= 1, got {tangents}")
+        if not (batched is None or isinstance(batched, bool) or int(batched) >= 1):
+            raise ValueError(f"ForwardGradient: batched must be None, a bool or an int >= 1, "
+                             f"got {batched!r}")
         if perturb not in ("weights", "activities"):
             raise ValueError(f"ForwardGradient: perturb must be 'weights' or 'activities', "
                              f"got {perturb!r}")
         tangent_draw.draw_flat_numpy(1, distribution, np.random.default_rng(0))   # check the name
         self.tangents, self.distribution, self.perturb = tangents, distribution, perturb
-        self.batched = tangents > 1 if batched is None else bool(batched)
+        self.batched = batched
         self.rng = np.random.default_rng(seed)
         if perturb == "activities":
             self.name = "fg-activity"
 
     def backward(self, model, loss_fn, x, y):
         step = self._weights if self.perturb == "weights" else self._activities
-        if self.batched:
-            return step(model, loss_fn, x, y, self.tangents)
-        return float(np.mean([step(model, loss_fn, x, y, 1) for _ in range(self.tangents)]))
+        each = self.per_pass(model, x)
+        passes = [min(each, self.tangents - s) for s in range(0, self.tangents, each)]
+        return float(np.mean([step(model, loss_fn, x, y, k) for k in passes]))
+
+    def per_pass(self, model, x):
+        """How many of the K tangents one vmapped pass carries (see ``batched``)."""
+        if self.batched is None:
+            numbers = (sum(p.size for p in model.parameters()) if self.perturb == "weights"
+                       else len(x) * sum(p.shape[0] for p in model.parameters() if p.ndim == 2))
+            return max(1, min(self.tangents, PASS_NUMBERS // numbers))
+        if isinstance(self.batched, bool):
+            return self.tangents if self.batched else 1
+        return min(self.tangents, int(self.batched))
 
     def _draw(self, shapes, k, like):
         """k directions (the same numbers, in the same order, as k single draws): one array per
