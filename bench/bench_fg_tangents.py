@@ -23,7 +23,7 @@ import tinyad as ad
 from tinyad import benchmarks, learning, nn
 from tinyad.nn import functional as F
 
-from common import arguments, markdown_table, write
+from common import arguments, markdown_table, parse, write
 
 MODELS = {"mlp 784-256-256-10": [784, 256, 256, 10], "mlp 784-1024-1024-10": [784, 1024, 1024, 10]}
 PERTURB = {"mlp 784-256-256-10": ("weights", "activities"), "mlp 784-1024-1024-10": ("weights",)}
@@ -64,12 +64,7 @@ def measure(ks, models, repeat):
 
 
 def main(argv=None):
-    parser = arguments(__doc__)
-    parser.add_argument("--blas-threads", type=int, default=None,
-                        help="OpenBLAS threads for this run (default: leave as is)")
-    args = parser.parse_args(argv)
-    if args.blas_threads:
-        benchmarks.set_blas_threads(args.blas_threads)
+    args = parse(arguments(__doc__, blas_threads=True), argv)
     load = benchmarks._loadavg()
     ks, models = ((1, 4), list(MODELS)[:1]) if args.quick else ((1, 4, 16, 64), list(MODELS))
     rows = measure(ks, models, 2 if args.quick else 7)

@@ -16,6 +16,8 @@ wall clock in the JSON); the machine was shared, so ratios within one run are wh
     python bench/bench_jacobians.py [--blas-threads 1] [--quick] [--out DIR]
 """
 import statistics
+from functools import partial
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -23,7 +25,7 @@ import tinyad as ad
 from tinyad import benchmarks
 from tinyad.nn import functional as F
 
-from common import arguments, markdown_table, write
+from common import arguments, markdown_table, parse, write
 
 N, HIDDEN, CLASSES = 100, 64, 10
 
@@ -82,46 +84,51 @@ def check(cases):
         np.testing.assert_allclose(mapped, loop, rtol=2e-4, atol=2e-5 * np.abs(loop).max())
 
 
-def jax_cases(w):
-    try:
-        import jax
-        import jax.numpy as jnp
-    except ImportError:
-        return {}
-    a, b, w1, w2, x = (jnp.asarray(w[k]) for k in ("a", "b", "w1", "w2", "x"))
-    f = lambda x: jnp.sin(a @ jnp.tanh(b @ x))                          # noqa: E731
-    loss = lambda x: -jax.nn.log_softmax(jnp.tanh(x @ w1) @ w2)[3]      # noqa: E731
+def library_cases(w):
+    """The same three tasks in JAX (op by op, inside ``jax.disable_jit()``) and torch.func, where
+    they are installed."""
+    cases = {}
+    for how, library in (("JAX (no jit)", _jax), ("torch.func", _torch)):
+        try:
+            m, transforms, asarray, run = library()
+        except ImportError:
+            continue
+        a, b, w1, w2, x = (asarray(w[k]) for k in ("a", "b", "w1", "w2", "x"))
+        f = lambda x: m.sin(a @ m.tanh(b @ x))                          # noqa: E731
+        loss = lambda x: -m.log_softmax(m.tanh(x @ w1) @ w2)[3]         # noqa: E731
+        for task, transform, fn in (("jacfwd 100->100", transforms.jacfwd, f),
+                                    ("jacrev 100->100", transforms.jacrev, f),
+                                    ("hessian MLP loss, 100-d", transforms.hessian, loss)):
+            cases[(task, how)] = partial(run, transform(fn), x)
+    return cases
 
-    def op_by_op(fn):
-        def run():
-            with jax.disable_jit():
-                return fn(x).block_until_ready()
-        return run
-    return {("jacfwd 100->100", "JAX (no jit)"): op_by_op(jax.jacfwd(f)),
-            ("jacrev 100->100", "JAX (no jit)"): op_by_op(jax.jacrev(f)),
-            ("hessian MLP loss, 100-d", "JAX (no jit)"): op_by_op(jax.hessian(loss))}
+
+def _jax():
+    """(array namespace, transforms, asarray, run) for JAX, op by op."""
+    import jax
+    import jax.numpy as jnp
+
+    def run(fn, x):
+        with jax.disable_jit():
+            return fn(x).block_until_ready()
+    m = SimpleNamespace(sin=jnp.sin, tanh=jnp.tanh, log_softmax=jax.nn.log_softmax)
+    return m, jax, jnp.asarray, run
 
 
-def torch_cases(w):
-    try:
-        import torch
-        from torch import func
-    except ImportError:
-        return {}
-    a, b, w1, w2, x = (torch.from_numpy(w[k]) for k in ("a", "b", "w1", "w2", "x"))
-    f = lambda x: torch.sin(a @ torch.tanh(b @ x))                      # noqa: E731
-    loss = lambda x: -torch.log_softmax(torch.tanh(x @ w1) @ w2, -1)[3]  # noqa: E731
-    return {("jacfwd 100->100", "torch.func"): lambda: func.jacfwd(f)(x),
-            ("jacrev 100->100", "torch.func"): lambda: func.jacrev(f)(x),
-            ("hessian MLP loss, 100-d", "torch.func"): lambda: func.hessian(loss)(x)}
+def _torch():
+    """(array namespace, transforms, asarray, run) for PyTorch's torch.func."""
+    import torch
+    from torch import func
+    m = SimpleNamespace(sin=torch.sin, tanh=torch.tanh,
+                        log_softmax=lambda z: torch.log_softmax(z, -1))
+    return m, func, torch.from_numpy, lambda fn, x: fn(x)
 
 
 def measure(repeat):
     w = weights()
     cases = tinyad_cases(w)
     check(cases)
-    cases.update(jax_cases(w))
-    cases.update(torch_cases(w))
+    cases.update(library_cases(w))
     wall, cpu = benchmarks.interleaved(cases, repeat, warmup=2)
     rows = []
     for task in dict.fromkeys(t for t, _ in cases):
@@ -135,27 +142,36 @@ def measure(repeat):
 
 
 def main(argv=None):
-    parser = arguments(__doc__)
-    parser.add_argument("--blas-threads", type=int, default=None,
-                        help="OpenBLAS threads for this run (default: leave as is)")
-    args = parser.parse_args(argv)
-    if args.blas_threads:
-        benchmarks.set_blas_threads(args.blas_threads)
+    args = parse(arguments(__doc__, blas_threads=True), argv)
     load = benchmarks._loadavg()
     rows = measure(3 if args.quick else 21)
     missing = [name for name, ok in (("JAX", any(r["how"].startswith("JAX") for r in rows)),
                                      ("torch.func", any(r["how"] == "torch.func" for r in rows)))
                if not ok]
+    versions = _versions()
     table = (("**Smoke run (--quick): these numbers mean nothing.**\n\n" if args.quick else "")
              + markdown_table(rows, ["task", "how", "ms", "speed-up over loop"])
              + "\n\nMilliseconds per Jacobian or Hessian (median process CPU time, float32); "
              "speed-up = loop time / time. "
              + (f"Not installed here, so not measured: {', '.join(missing)}. " if missing else "")
+             + (f"Versions: {versions}. " if versions else "")
              + f"Load average before/after: {load} / {benchmarks._loadavg()}.")
     write("jacobians", {"rows": rows, "quick": args.quick, "blas_threads":
-                        benchmarks.blas_threads(), "not_installed": missing},
+                        benchmarks.blas_threads(), "not_installed": missing, "versions": versions},
           table, "Jacobians and Hessians: vmap against a loop", out_dir=args.out)
     return rows
+
+
+def _versions():
+    """{library: version} of the comparison libraries that are installed."""
+    import importlib.metadata
+    found = {}
+    for name in ("jax", "jaxlib", "torch"):
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return found
 
 
 if __name__ == "__main__":

@@ -15,14 +15,26 @@ from tinyad.benchmarks import machine, markdown_table  # noqa: F401  (part of th
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def arguments(doc, quick="a seconds-long smoke run"):
+def arguments(doc, quick="a seconds-long smoke run", blas_threads=False):
     """A script's command line with the options every benchmark has: ``--quick`` and ``--out``
-    (a Path, default bench/results). The description is the first line of `doc`."""
+    (a Path, default bench/results), and ``--blas-threads`` if asked for (``parse`` sets it).
+    The description is the first line of `doc`."""
     p = argparse.ArgumentParser(description=doc.splitlines()[0])
     p.add_argument("--quick", action="store_true", help=quick)
     p.add_argument("--out", type=Path, default=RESULTS,
                    help="results folder (default bench/results)")
+    if blas_threads:
+        p.add_argument("--blas-threads", type=int, default=None,
+                       help="OpenBLAS threads for this run (default: leave as is)")
     return p
+
+
+def parse(parser, argv=None):
+    """The parsed arguments, with OpenBLAS's thread count set when --blas-threads was given."""
+    args = parser.parse_args(argv)
+    if getattr(args, "blas_threads", None):
+        benchmarks.set_blas_threads(args.blas_threads)
+    return args
 
 
 def median_time(fn, repeat=30, warmup=3, number=1):

@@ -120,8 +120,9 @@ def per_example_gradients(quick, out):
     clipped = {k: (g.numpy() * scale.reshape((-1,) + (1,) * (g.ndim - 1))).mean(0)
                for k, g in grads.items()}
     print(f"Clipping each example's gradient to norm {clip:.3f} (the median) before averaging, as")
+    mean_norm = np.sqrt(sum((v ** 2).sum() for v in clipped.values()))
     print(f"DP-SGD does, shrinks {int((scale < 1).sum())} of {len(scale)} examples; the mean "
-          f"clipped gradient has norm {np.sqrt(sum((v ** 2).sum() for v in clipped.values())):.4f}.")
+          f"clipped gradient has norm {mean_norm:.4f}.")
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.loglog([r[0] for r in rows], [1e3 * r[1] for r in rows], "o-", label="Python loop")
     ax.loglog([r[0] for r in rows], [1e3 * r[2] for r in rows], "s-", label="vmap(grad(loss))")
@@ -149,8 +150,9 @@ def jacobians():
     print("pass; jacrev vmaps the pullback over the output's unit vectors; hessian is")
     print("jacfwd(jacrev(f)), a vmapped JVP of a vmapped VJP:")
     print(f"  same matrix as 50 JVPs: {np.allclose(ad.jacfwd(f)(x).numpy(), loop().numpy())}")
-    print(f"  50 JVPs {1e3 * seconds(loop):.1f} ms, jacfwd {1e3 * seconds(lambda: ad.jacfwd(f)(x)):.1f}"
-          " ms (bench/bench_jacobians.py measures these at 100 x 100)")
+    mapped = seconds(lambda: ad.jacfwd(f)(x))
+    print(f"  50 JVPs {1e3 * seconds(loop):.1f} ms, jacfwd {1e3 * mapped:.1f} ms "
+          "(bench/bench_jacobians.py measures these at 100 x 100)")
 
 
 # --- 5. K forward gradients in one pass ------------------------------------------------------
@@ -166,14 +168,15 @@ def forward_gradients(quick):
     true = np.concatenate([p.grad.numpy().ravel() for p in model.parameters()])
     print("ForwardGradient(tangents=K) averages K estimates (∇f·v) v. By default it runs one JVP")
     print("vmapped over the K directions (the loss once, the K tangents as one batch) instead of")
-    print("K passes; the directions are the same ones, so is the estimate. The cosine with the true")
-    print("gradient grows like sqrt(K / n):")
+    print("K passes; the directions are the same ones, so is the estimate. The cosine with the")
+    print("true gradient grows like sqrt(K / n):")
     for k in (1, 4, 16) if quick else (1, 4, 16, 64):
         rule = learning.ForwardGradient(tangents=k, seed=0)
         model.zero_grad()
         took = seconds(lambda: (model.zero_grad(), rule.backward(model, F.cross_entropy, x, y)))
         g = np.concatenate([p.grad.numpy().ravel() for p in model.parameters()])
-        print(f"  K = {k:2d}: cosine {learning.cosine(g, true):6.3f}, {1e3 * took:6.2f} ms per step")
+        print(f"  K = {k:2d}: cosine {learning.cosine(g, true):6.3f}, "
+              f"{1e3 * took:6.2f} ms per step")
 
 
 def main(argv=None):

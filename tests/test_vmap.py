@@ -122,7 +122,7 @@ def test_per_example_gradients():
 
 
 def test_per_example_gradients_of_a_cnn_module():
-    """Convolution (im2col), ReLU, max-pooling, flatten, linear: every rule of a CNN, per example."""
+    """Convolution (im2col), ReLU, max-pooling, flatten, linear: a CNN's rules, per example."""
     ad.nn.init.seed(0)
     model = ad.nn.Sequential(ad.nn.Conv2d(1, 2, 3, padding=1), ad.nn.ReLU(), ad.nn.MaxPool2d(2),
                              ad.nn.Flatten(), ad.nn.Linear(2 * 4 * 4, 3))

@@ -1,9 +1,9 @@
 """tinyad: automatic differentiation you can read in an afternoon.
 
 One table of primitives (primitives/), each with its computation, its JVP rule, its VJP rule and
-its batching rule, drives two modes and vmap through one interpreter (interpreter.py): dual numbers
-(dual.py), a tape (tape.py) and batches (batching.py). Transforms (transforms.py), a training stack (nn, optim, data) and learning rules
-(learning) are built on top.
+its batching rule, drives two modes and vmap through one interpreter (interpreter.py): dual
+numbers (dual.py), a tape (tape.py) and batches (batching.py). Transforms (transforms.py,
+vmap.py), a training stack (nn, optim, data) and learning rules (learning) are built on top.
 
 The imports below climb the ladder the README describes, one rung at a time; each rung uses only
 the rungs under it (the table and the ops, rungs 3 and 4, use each other: rules are written in

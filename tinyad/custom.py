@@ -121,8 +121,8 @@ class custom_jvp(_Custom):
                 cts = iter(tape.grad_of(tan, wrt + [p for p in primals if p._requires_grad],
                                         outputs.split(g), retain_graph=True, create_graph=outer))
             return [next(cts) if t._requires_grad else None for t in ts]
-        return one_node(self.name, xs, outputs, cotangents, tangent,
-                        lambda values, batched: self._mapped(fixed, treedef, merged, values, batched))
+        return one_node(self.name, xs, outputs, cotangents, tangent, lambda values, batched:
+                        self._mapped(fixed, treedef, merged, values, batched))
 
     def _mapped(self, fixed, treedef, merged, values, batched):
         """The call on a batch's values: a custom_jvp of the leaves whose function and rule are

@@ -57,5 +57,6 @@ def _sigmoid(x):
 
 tanh = activation("tanh", np.tanh, lambda out, x: 1 - out * out)
 sigmoid = activation("sigmoid", _sigmoid, lambda out, x: out * (1 - out))
-relu = activation("relu", lambda x: np.maximum(x, 0), lambda out, x: mask(lambda x: x > 0, x, out=out))
+relu = activation("relu", lambda x: np.maximum(x, 0),
+                  lambda out, x: mask(lambda x: x > 0, x, out=out))
 gelu = activation("gelu", _gelu, _gelu_partial)

@@ -7,13 +7,13 @@ summed back to their shape by the interpreter's one fitting step), and their bat
 
 Masks such as ``x > 0`` and signs are *locally constant*: their derivative is zero almost
 everywhere. ``mask(fn, *tensors, out=out)`` computes one from the tensors' arrays, example by
-example inside vmap (``batching.map_arrays``). When nothing records, a mask is a plain constant. When the tape records a rule (a
-backward pass with create_graph, forward over reverse) and the output it was read from is on the
-tape, the mask stays connected to that output with a zero derivative (the primitive
-``locally_constant``), as PyTorch's backward formulas keep the tensors they read: a gradient
-taken through the rule then reaches everything behind the mask, as zeros, rather than leaving
-``.grad`` at None (a parameter seen only through a ReLU's mask in a gradient penalty gets zeros,
-and weight decay moves it, as in PyTorch).
+example inside vmap (``batching.map_arrays``). When nothing records, a mask is a plain constant.
+When the tape records a rule (a backward pass with create_graph, forward over reverse) and the
+output it was read from is on the tape, the mask stays connected to that output with a zero
+derivative (the primitive ``locally_constant``), as PyTorch's backward formulas keep the tensors
+they read: a gradient taken through the rule then reaches everything behind the mask, as zeros,
+rather than leaving ``.grad`` at None (a parameter seen only through a ReLU's mask in a gradient
+penalty gets zeros, and weight decay moves it, as in PyTorch).
 """
 import numpy as np
 
