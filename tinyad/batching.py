@@ -35,10 +35,6 @@ class Batched(Tracer):
         self.value, self._level = value, level
         self._batch_axes = value._batch_axes + 1
 
-    @property
-    def batch_size(self):
-        return self.value.shape[0]
-
     def detach(self):
         """Cut the tape, keep the batch."""
         return Batched(self.value.detach(), self._level)
@@ -51,10 +47,10 @@ class Batched(Tracer):
 
 
 @contextmanager
-def batch_level(level=None):
-    """Open a batch level (a new one by default) in this thread or task for the length of a
-    ``with`` block; yields its number. Only values of open levels can be computed with."""
-    with modes.entered("batch_levels", modes.new_level() if level is None else level) as level:
+def batch_level():
+    """Open a new batch level in this thread or task for the length of a ``with`` block; yields
+    its number. Only batched values of open levels can be computed with (``check_open``)."""
+    with modes.entered("batch_levels", modes.new_level()) as level:
         yield level
 
 

@@ -10,6 +10,8 @@ attached to this class there: the interpreter, which makes tensors, sits between
 (tensor.py below it, ops above), so neither has to import the other in a circle. Autodidax and
 JAX attach their tracers' operators the same way.
 """
+import math
+
 import numpy as np
 
 from . import backend
@@ -203,7 +205,7 @@ class Tracer(Tensor):
 
     shape = property(lambda self: tuple(self._data.shape[self._batch_axes:]))
     ndim = property(lambda self: self._data.ndim - self._batch_axes)
-    size = property(lambda self: int(np.prod(self.shape, dtype=np.int64)))
+    size = property(lambda self: math.prod(self._data.shape[self._batch_axes:]))
 
     @property
     def data(self):

@@ -34,23 +34,13 @@ def pad(v, rank):
     return apply(PRIMITIVES["reshape"], v, shape=v.shape[:1] + (1,) * missing + v.shape[1:])
 
 
-def batch_size(values, batched):
-    return values[batched.index(True)].shape[0]
-
-
-def with_batch(v, size):
-    """A shared input as a batch of `size` identical examples (a broadcast view: no copy)."""
-    return apply(PRIMITIVES["broadcast_to"], pad_front(v), shape=(size,) + v.shape)
-
-
-def pad_front(v):
-    return apply(PRIMITIVES["reshape"], v, shape=(1,) + v.shape)
-
-
 def batch_all(values, batched):
-    """Every input as a batch: the shared ones broadcast along the batch axis."""
-    size = batch_size(values, batched)
-    return [v if b else with_batch(v, size) for v, b in zip(values, batched)]
+    """Every input as a batch: the shared ones broadcast along the batch axis (a view, no copy)."""
+    size = values[batched.index(True)].shape[0]
+    return [v if b else apply(PRIMITIVES["broadcast_to"],
+                              apply(PRIMITIVES["reshape"], v, shape=(1,) + v.shape),
+                              shape=(size,) + v.shape)
+            for v, b in zip(values, batched)]
 
 
 def shifted(axis, ndim):
