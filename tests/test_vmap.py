@@ -335,3 +335,35 @@ def test_errors_name_the_problem():
         ad.vmap(lambda a: a, in_axes="0")(x)
     with pytest.raises(ad.ShapeError, match="add"):
         ad.vmap(lambda a: a + ad.ones(3))(x)
+
+
+def test_a_primitive_without_a_batching_rule_or_with_a_wrong_one_raises():
+    from tinyad.interpreter import LINEAR
+    bare = ad.Primitive("bare", np.negative, jvp=LINEAR, vjp=(lambda g, out, x: -g,),
+                        register=False)
+    with pytest.raises(ad.BatchingError, match="bare: no batching rule"):
+        ad.vmap(lambda x: bare(x))(t(3, 2))
+    wrong = ad.Primitive("wrong", np.negative, jvp=LINEAR, vjp=(lambda g, out, x: -g,),
+                         batch=lambda prim, xs, batched: ad.apply(prim, xs[0].T), register=False)
+    with pytest.raises(ad.BatchingError, match="batch axis must come first"):
+        ad.vmap(lambda x: wrong(x))(t(3, 2))
+
+
+def test_custom_functions_must_receive_what_varies_across_the_batch():
+    ys = t(4, 3)
+
+    @partial(ad.custom_jvp, nondiff_argnums=(0,))
+    def scale(s, x):
+        return s * x
+    scale.defjvp(lambda s, primals, tangents: (scale(s, *primals), s * tangents[0]))
+    with pytest.raises(ad.BatchingError, match="non-differentiated argument"):
+        ad.vmap(lambda s, x: scale(s, x))(ys, ys)
+
+    def closes_over(y):
+        @ad.custom_jvp
+        def f(x):
+            return x * y
+        f.defjvp(lambda primals, tangents: (f(*primals), tangents[0] * y))
+        return f(ad.tensor(np.ones(3)))
+    with pytest.raises(ad.BatchingError, match="closure"):
+        ad.vmap(closes_over)(ys)
