@@ -18,6 +18,7 @@ output. ``axis_size`` gives the batch size when no argument is mapped. Inside f,
 example's: their shapes lack the mapped axis, and reading values (``.numpy()``, ``bool(x)``)
 raises, since the example is not one but all of them.
 """
+import functools
 import numbers
 
 from . import tree
@@ -30,6 +31,7 @@ from .transforms import as_tensor
 def vmap(f, in_axes=0, out_axes=0, axis_size=None):
     """f mapped over axis `in_axes` of its arguments, results stacked along `out_axes` (see the
     module docstring)."""
+    @functools.wraps(f)
     def mapped(*args):
         leaves, treedef = tree.flatten(args)
         axes = _axes(in_axes, args, "in_axes", per_argument=True)
@@ -37,7 +39,7 @@ def vmap(f, in_axes=0, out_axes=0, axis_size=None):
                   for x, a in zip(leaves, axes)]
         size = _size(leaves, axes, treedef, axis_size)
         with batch_level() as level:
-            ins = [x if a is None else Batched(_to_front(x, a, "in_axes"), level)
+            ins = [x if a is None else Batched(_to_front(x, a), level)
                    for x, a in zip(leaves, axes)]
             out = f(*treedef.unflatten(ins))
             outs, out_def = tree.flatten(out)
@@ -58,7 +60,7 @@ def _axes(spec, args, name, per_argument=False):
     except ValueError as e:
         raise BatchingError(str(e)) from None
     for a in axes:
-        if a is not None and not isinstance(a, numbers.Integral) or isinstance(a, bool):
+        if isinstance(a, bool) or not (a is None or isinstance(a, numbers.Integral)):
             raise BatchingError(f"vmap: {name} entries must be ints or None, got {a!r}")
     return axes
 
@@ -89,7 +91,8 @@ def _size(leaves, axes, treedef, axis_size):
     return found.pop()
 
 
-def _to_front(x, axis, name):
+def _to_front(x, axis):
+    """The mapped axis of an argument moved to the front, where a batch holds it."""
     axis %= x.ndim
     return transpose(x, axis, *(a for a in range(x.ndim) if a != axis)) if axis else x
 
