@@ -1,9 +1,9 @@
 """tinyad: automatic differentiation you can read in an afternoon.
 
-One table of primitives (primitives/), each with its computation, its JVP rule and its VJP rule,
-drives two modes through one interpreter (interpreter.py): dual numbers (dual.py) and a tape
-(tape.py). Transforms (transforms.py), a training stack (nn, optim, data) and learning rules
-(learning) are built on top.
+One table of primitives (primitives/), each with its computation, its JVP rule, its VJP rule and
+its batching rule, drives two modes and vmap through one interpreter (interpreter.py): dual
+numbers (dual.py), a tape (tape.py) and batches (batching.py). Transforms (transforms.py,
+vmap.py), a training stack (nn, optim, data) and learning rules (learning) are built on top.
 
 The imports below climb the ladder the README describes, one rung at a time; each rung uses only
 the rungs under it (the table and the ops, rungs 3 and 4, use each other: rules are written in
@@ -36,19 +36,22 @@ _kernels_from_the_source_tree()
 # rung 0: errors that name the operation, the shapes and the rule; NumPy/CuPy backends
 from . import errors  # noqa: E402  (every import comes after kernels/ is found)
 from .backend import normalize_device
-from .errors import AxisError, DeviceError, DtypeError, GradError, IndexingError, ShapeError
+from .errors import (AxisError, BatchingError, DeviceError, DtypeError, GradError,
+                     IndexingError, ShapeError)
 
 # rung 1: the value, an array with what reverse mode needs to know about it
 from .tensor import Tensor, ones, ones_like, randn, tensor, zeros, zeros_like
 
-# rung 2: the interpreter: the modes in force per thread (recording, dual levels, observers),
-# dual numbers (forward mode), the tape (reverse mode), and apply, where every operation runs
+# rung 2: the interpreter: the modes in force per thread (recording, dual and batch levels,
+# observers), dual numbers (forward mode), batches (vmap), the tape (reverse mode), and apply,
+# where every operation runs
 from . import modes
+from .batching import Batched
 from .dual import Dual, dual_level
 from .tape import enable_grad, is_grad_enabled, no_grad
 from .interpreter import PRIMITIVES, Primitive, apply
 
-# rung 3: the table of primitives, each with its computation, JVP rule and VJP rule
+# rung 3: the table of primitives, each with its computation, JVP, VJP and batching rules
 from . import primitives
 
 # rung 4: operations: wrappers that lift numbers, composites; Tensor's operators and methods
@@ -60,6 +63,7 @@ from .ops import (abs, concatenate, cos, exp, expand_dims, gelu, log, log_softma
 from .dual_constructor import dual
 from . import tree
 from .transforms import grad, hvp, jvp, value_and_grad, vjp
+from .vmap import vmap
 from .jacobians import hessian, jacfwd, jacrev
 from . import calls
 from .custom import custom_jvp, custom_vjp

@@ -15,6 +15,7 @@ and their nestings differentiate them.
 from .. import backend, ops
 from ..errors import DtypeError, ShapeError
 from ..ops import class_labels, gelu, relu, sigmoid, tanh  # noqa: F401  (this namespace)
+from ..tensor import Tensor
 from .im2col import geometry, im2col
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -44,6 +45,10 @@ def cross_entropy(logits, labels, reduction="mean"):
     if reduction == "mean":
         return ops.softmax_cross_entropy(logits, labels)               # one primitive
     y = class_labels(logits, labels)
+    if isinstance(y, Tensor):                                          # labels that vary in vmap
+        onehot = ops.one_hot(y, logits.shape[-1], logits.dtype)
+        return _reduce(-ops.sum(ops.log_softmax(logits, -1) * onehot, -1), reduction,
+                       "cross_entropy")
     rows = backend.xp_of(y).arange(len(y))
     picked = ops.log_softmax(logits, -1)[rows, y]                       # (N,)
     return _reduce(-picked, reduction, "cross_entropy")
