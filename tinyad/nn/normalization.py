@@ -43,7 +43,14 @@ def _normalize(x, axes, eps):
     mean = ops.mean(x, axes, keepdims=True)
     centred = x - mean
     var = ops.mean(centred * centred, axes, keepdims=True)
-    return centred * (var + eps) ** -0.5, mean, var
+    return centred * _rsqrt(var + eps), mean, var
+
+
+def _rsqrt(v):
+    """1 / sqrt(v) for v > 0, as e^{-log(v)/2}: the power primitive's derivative reads a flag
+    back from the device (its 0^0 check), a host sync per layer per backward pass on a GPU,
+    which exp and log do not. Swap in ``ops.rsqrt`` when the ops breadth work lands."""
+    return ops.exp(ops.log(v) * -0.5)
 
 
 def _affine(y, weight, bias, shape):
@@ -80,7 +87,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if not training:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: outside training it needs running_mean and running_var")
-        scale = (ops.lift(running_var, x) + eps) ** -0.5
+        scale = _rsqrt(ops.lift(running_var, x) + eps)
         y = (x - ops.reshape(ops.lift(running_mean, x), *shape)) * ops.reshape(scale, *shape)
         return _affine(y, weight, bias, shape)
     count = x.size // max(x.shape[1], 1)
