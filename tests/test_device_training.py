@@ -21,8 +21,9 @@ OPTIMIZERS = {"sgd": lambda ps: optim.SGD(ps, lr=0.05, momentum=0.9, weight_deca
               "adam": lambda ps: optim.Adam(ps, lr=1e-2),
               "adamw": lambda ps: optim.AdamW(ps, lr=1e-2)}
 EXACT_RULES = ("bp", "manual", "dfa", "fa")      # no random tangents: the CPU gives the same run
-MORE_OPTIMIZERS = {               # trained with Backprop only (the rules are the same for every one)
-    "rmsprop": lambda ps: optim.RMSprop(ps, lr=1e-2, weight_decay=1e-4, momentum=0.9, centered=True),
+MORE_OPTIMIZERS = {              # trained with Backprop only (the rules are the same for every one)
+    "rmsprop": lambda ps: optim.RMSprop(ps, lr=1e-2, weight_decay=1e-4, momentum=0.9,
+                                        centered=True),
     "adagrad": lambda ps: optim.Adagrad(ps, lr=0.05, lr_decay=0.01, initial_accumulator_value=0.1),
     "amsgrad": lambda ps: optim.AdamW(ps, lr=1e-2, amsgrad=True),
     "sgd-maximize": lambda ps: optim.SGD(ps, lr=0.01, momentum=0.5, maximize=True)}
@@ -106,8 +107,9 @@ def test_more_optimizers_on_the_device_match_the_cpu_and_sync_once(opt, traffic)
         for p, q in zip(cpu.parameters(), gpu.parameters()):
             assert q.device == "cuda" and q.dtype == dtype
             np.testing.assert_allclose(q.numpy(), p.numpy(), rtol=tol, atol=tol)
-        assert all(ad.backend.device_of(v) == "cuda" and v.dtype == dtype
-                   for state in gpu_opt.state.values() for v in state.values() if hasattr(v, "shape"))
+        arrays = [v for state in gpu_opt.state.values() for v in state.values()
+                  if hasattr(v, "shape")]
+        assert all(ad.backend.device_of(v) == "cuda" and v.dtype == dtype for v in arrays)
         np.testing.assert_allclose(gpu_losses, cpu_losses, rtol=tol)
     for p in gpu.parameters():
         p.grad = ad.zeros(*p.shape, device="cuda")

@@ -157,7 +157,8 @@ def test_regression_losses_by_hand_and_gradcheck():
              (F.smooth_l1_loss, {}, [0, 0.125, 2.5, 1.5]),
              (F.smooth_l1_loss, {"beta": 2.0}, [0, 0.0625, 2, 1]),
              (F.smooth_l1_loss, {"beta": 0.0}, [0, 0.5, 3, 2]),
-             (F.huber_loss, {}, [0, 0.125, 2.5, 1.5]), (F.huber_loss, {"delta": 2.0}, [0, 0.125, 4, 2])]
+             (F.huber_loss, {}, [0, 0.125, 2.5, 1.5]),
+             (F.huber_loss, {"delta": 2.0}, [0, 0.125, 4, 2])]
     for fn, kwargs, want in cases:
         got = fn(ad.tensor(x), ad.tensor(t), reduction="none", **kwargs)
         np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, err_msg=fn.__name__)

@@ -2,8 +2,8 @@
 with PyTorch's names, arguments and defaults.
 
     relu, tanh, sigmoid       primitives (one fused kernel each at first order)
-    gelu(x)                   x·Φ(x) = x/2 · (1 + erf(x/√2));  approximate="tanh": the gelu primitive,
-                              x/2 · (1 + tanh(√(2/π)(x + 0.044715 x³)))
+    gelu(x)                   x·Φ(x) = x/2 · (1 + erf(x/√2));  approximate="tanh": the gelu
+                              primitive, x/2 · (1 + tanh(√(2/π)(x + 0.044715 x³)))
     leaky_relu(x, s=0.01)     x where x > 0, else s·x
     elu(x, alpha=1)           x where x > 0, else alpha·(e^x - 1)
     silu(x)                   x·sigmoid(x)

@@ -95,7 +95,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got "
                          f"input of shape {x.shape}")
     y, mean, var = _normalize(x, axes, eps)
-    for buffer, batch in ((running_mean, mean.data), (running_var, var.data * (count / (count - 1)))):
+    unbiased = var.data * (count / (count - 1))
+    for buffer, batch in ((running_mean, mean.data), (running_var, unbiased)):
         if buffer is not None:
             _moving_average(buffer, batch.reshape(-1), momentum)
     return _affine(y, weight, bias, shape)

@@ -2,7 +2,8 @@
 
     ExponentialLR(opt, gamma)                 lr_e = lr_0 · gamma^e
     StepLR(opt, step_size, gamma)             lr_e = lr_0 · gamma^(e // step_size)
-    CosineAnnealingLR(opt, T_max, eta_min)    lr_e = eta_min + (lr_0 - eta_min)(1 + cos(pi e / T_max)) / 2
+    CosineAnnealingLR(opt, T_max, eta_min)    lr_e = m + (lr_0 - m)·(1 + cos(pi e / T_max)) / 2,
+                                              m = eta_min
     LinearLR(opt, start_factor, end_factor, total_iters)
                                               lr_e = lr_0 · (s + (f - s) · min(e, T) / T): a linear
                                               warm-up from s·lr_0 to f·lr_0 over T epochs
