@@ -204,6 +204,30 @@ def test_state_dict_round_trip_continues_identically():
         optim.Adam([nn.Parameter(ad.ones(2))]).load_state_dict(opt_a.state_dict())
 
 
+@pytest.mark.parametrize("make", [
+    lambda ps: optim.RMSprop(ps, lr=0.01, momentum=0.9, centered=True),
+    lambda ps: optim.Adagrad(ps, lr=0.1, lr_decay=0.1, initial_accumulator_value=0.2),
+    lambda ps: optim.Adam(ps, lr=0.1, amsgrad=True, maximize=True)], ids=["rmsprop", "adagrad",
+                                                                          "amsgrad"])
+def test_the_new_optimizers_resume_from_a_checkpoint(make, tmp_path):
+    grads = np.random.default_rng(2).standard_normal((4, 3))
+    a = nn.Parameter(ad.ones(3, dtype=np.float64))
+    opt_a = make([a])
+    for g in grads[:2]:
+        a.grad = ad.tensor(g)
+        opt_a.step()
+    b = nn.Parameter(ad.tensor(a.numpy().copy()))
+    opt_b = make([b])
+    opt_b.param_groups[0]["lr"] = 5.0                       # overwritten by the load
+    ad.save(opt_a.state_dict(), tmp_path / "opt.npz")
+    opt_b.load_state_dict(ad.load(tmp_path / "opt.npz"))
+    for g in grads[2:]:
+        for p, opt in ((a, opt_a), (b, opt_b)):
+            p.grad = ad.tensor(g)
+            opt.step()
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
 def test_zero_grad_and_bad_arguments():
     p = nn.Parameter(ad.ones(2))
     opt = optim.SGD([p], lr=0.1)
