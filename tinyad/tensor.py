@@ -157,25 +157,26 @@ def _default_dtype(data):
     return {"b": np.bool_, "i": np.int64, "u": np.int64, "f": np.float32}.get(dtype.kind, dtype)
 
 
-def _filled(fill, shape, dtype, requires_grad, device):
+def _filled(name, fill, shape, dtype, requires_grad, device):
     shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
     xp = backend.module(device)
-    return Tensor(fill(xp, tuple(shape), backend.check_dtype(dtype)), requires_grad=requires_grad)
+    return Tensor(fill(xp, tuple(shape), backend.check_dtype(dtype, name)),
+                  requires_grad=requires_grad)
 
 
 def zeros(*shape, dtype=np.float32, requires_grad=False, device="cpu"):
-    return _filled(lambda xp, s, d: xp.zeros(s, d), shape, dtype, requires_grad, device)
+    return _filled("zeros", lambda xp, s, d: xp.zeros(s, d), shape, dtype, requires_grad, device)
 
 
 def ones(*shape, dtype=np.float32, requires_grad=False, device="cpu"):
-    return _filled(lambda xp, s, d: xp.ones(s, d), shape, dtype, requires_grad, device)
+    return _filled("ones", lambda xp, s, d: xp.ones(s, d), shape, dtype, requires_grad, device)
 
 
 def randn(*shape, seed=None, dtype=np.float32, requires_grad=False, device="cpu"):
     """Standard normal samples; the same `seed` gives the same values on every device."""
     def draw(xp, s, d):
         return xp.asarray(np.random.default_rng(seed).standard_normal(s).astype(d))
-    return _filled(draw, shape, dtype, requires_grad, device)
+    return _filled("randn", draw, shape, dtype, requires_grad, device)
 
 
 def zeros_like(x):

@@ -11,7 +11,8 @@ reductions, shape, indexing, windows, composites; and tensor_methods, which give
 class its operators and methods (``x + y``, ``x.sum()``...), each one line into this package.
 """
 from .arithmetic import add, compare, div, identity, maximum, minimum, mul, neg, power, sub, where  # noqa: F401,E501
-from .composites import (class_labels, log_softmax, logsumexp, rows_cross_entropy,  # noqa: F401
+from .composites import (class_labels, class_targets, log_softmax, logsumexp,  # noqa: F401
+                         rows_cross_entropy,
                          softmax, softmax_cross_entropy)
 from .functions import abs, cos, exp, gelu, log, relu, sigmoid, sin, sqrt, tanh  # noqa: F401
 from .indexing import getitem, one_hot, raw_index, scatter_add  # noqa: F401
