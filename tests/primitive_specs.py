@@ -375,3 +375,7 @@ SPECS = {
     "log_softmax": Spec(log_softmax_draw, ops.log_softmax, log_softmax_ref, atol32=1e-6),
     "cross_entropy": Spec(xent_draw, ops.softmax_cross_entropy, xent_ref, atol32=1e-6),
 }
+
+from operation_specs import BREADTH_SPECS  # noqa: E402  (it reads the helpers above)
+
+SPECS.update(BREADTH_SPECS)

@@ -175,9 +175,13 @@ def randn(*shape, seed=None, dtype=np.float32, requires_grad=False, device="cpu"
     return _filled(draw, shape, dtype, requires_grad, device)
 
 
-def zeros_like(x):
-    return Tensor(x._xp.zeros_like(x._data))
+def zeros_like(x, dtype=None, requires_grad=False):
+    """Zeros of x's shape and device, in x's dtype unless `dtype` is given."""
+    dtype = None if dtype is None else backend.check_dtype(dtype)
+    return Tensor(x._xp.zeros_like(x._data, dtype=dtype), requires_grad=requires_grad)
 
 
-def ones_like(x):
-    return Tensor(x._xp.ones_like(x._data))
+def ones_like(x, dtype=None, requires_grad=False):
+    """Ones of x's shape and device, in x's dtype unless `dtype` is given."""
+    dtype = None if dtype is None else backend.check_dtype(dtype)
+    return Tensor(x._xp.ones_like(x._data, dtype=dtype), requires_grad=requires_grad)

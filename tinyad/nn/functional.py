@@ -15,6 +15,9 @@ and their nestings differentiate them.
 from .. import backend, ops
 from ..errors import DtypeError, ShapeError
 from ..ops import class_labels, gelu, relu, sigmoid, tanh  # noqa: F401  (this namespace)
+from ..ops import (celu, elu, hardsigmoid, hardswish, hardtanh, leaky_relu,  # noqa: F401
+                   logsigmoid, mish, one_hot, relu6, selu, silu, softmin, softplus, softsign)
+from ..ops import torch_pad as pad  # noqa: F401  (PyTorch's F.pad; ad.pad is NumPy's)
 from .im2col import geometry, im2col
 
 REDUCTIONS = ("mean", "sum", "none")
