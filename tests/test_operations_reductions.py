@@ -222,6 +222,16 @@ def test_einsum_matches_numpy_with_derivatives(subscripts, shapes):
                         order=2)
 
 
+def test_einsum_over_empty_axes():
+    a = t(np.ones((0, 3)), requires_grad=True)
+    out = ad.einsum("ij,ij->i", a, t(np.ones((1, 3))))
+    assert out.shape == (0,)
+    np.testing.assert_array_equal(ad.einsum("ij,jk->ik", t(np.ones((2, 0))), t(np.ones((0, 3))))
+                                  .numpy(), np.zeros((2, 3)))
+    ad.einsum("ij->j", a).sum().backward()
+    assert a.grad.shape == (0, 3)
+
+
 @pytest.mark.parametrize("subscripts, shapes, match", [
     ("ij,jk->ik", [(2, 3), (4, 5)], "letter 'j'"), ("ij->ik", [(2, 3)], "output"),
     ("ij", [(2, 3, 4)], "does not match"), ("i,j", [(2,)], "names 2 operands"),

@@ -61,11 +61,12 @@ def _sizes(subscripts, terms, operands):
     sizes = {}
     for t, x in zip(terms, operands):
         for c, n in zip(t, x.shape):
-            if sizes.get(c, 1) not in (1, n) and n != 1:
+            known = sizes.get(c, 1)
+            if known != 1 and n not in (1, known):
                 raise ShapeError(f"einsum: letter '{c}' of '{subscripts}' has sizes "
-                                 f"{sizes[c]} and {n} (operand shapes "
+                                 f"{known} and {n} (operand shapes "
                                  f"{[o.shape for o in operands]})")
-            sizes[c] = max(sizes.get(c, 1), n)
+            sizes[c] = n if known == 1 else known
     return sizes
 
 
