@@ -379,3 +379,7 @@ SPECS = {
     "cross_entropy": Spec(xent_draw, ops.softmax_cross_entropy, xent_ref, atol32=1e-6,
                           mapped_ints=True),
 }
+
+from operation_specs import BREADTH_SPECS  # noqa: E402  (it reads the helpers above)
+
+SPECS.update(BREADTH_SPECS)

@@ -41,6 +41,8 @@ from .errors import (AxisError, BatchingError, DeviceError, DtypeError, GradErro
 
 # rung 1: the value, an array with what reverse mode needs to know about it
 from .tensor import Tensor, ones, ones_like, randn, tensor, zeros, zeros_like
+from .creation import (arange, empty, empty_like, eye, full, full_like, linspace, rand,
+                       randint)
 
 # rung 2: the interpreter: the modes in force per thread (recording, dual and batch levels,
 # observers), dual numbers (forward mode), batches (vmap), the tape (reverse mode), and apply,
@@ -58,6 +60,20 @@ from . import primitives
 from .ops import (abs, concatenate, cos, exp, expand_dims, gelu, log, log_softmax, logsumexp, matmul,
                   max, maximum, mean, minimum, relu, reshape, sigmoid, sin, softmax, sqrt,
                   squeeze, stack, sum, tanh, transpose, where)
+from .ops import (  # the breadth of NumPy's and PyTorch's operations
+    acos, acosh, all, any, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, argmax,
+    argmin, argsort, argwhere, array_split, asin, asinh, atan, atan2, atanh, bitwise_and,
+    bitwise_left_shift, bitwise_not, bitwise_or, bitwise_right_shift, bitwise_xor, ceil, celu,
+    chunk, clamp, clip, copysign, cosh, cummax, cummin, cumprod, cumsum, diag, diagonal, einsum,
+    elu, erf, exp2, expm1, flatten, flip, floor, floor_divide, fmod, gather, hardsigmoid,
+    hardswish, hardtanh, index_select, invert, isclose, isfinite, isinf, isnan, leaky_relu,
+    left_shift, lerp, log1p, log2, log10, logaddexp, logcumsumexp, logical_and, logical_not,
+    logical_or, logical_xor, logsigmoid, masked_fill, masked_select, min, mish, movedim,
+    moveaxis, nonzero, norm, one_hot, pad, permute, prod, reciprocal, relu6, remainder, repeat,
+    repeat_interleave, right_shift, roll, round, rsqrt, scatter, scatter_reduce, selu, sign,
+    silu, sinh, softmin, softplus, softsign, sort, split, square, std, swapaxes, swapdims,
+    swish, take, take_along_axis, tan, tile, topk, tril, triu, trunc, unflatten, unsqueeze, var)
+from .ops import torch_scatter_add as scatter_add  # PyTorch's (ops.scatter_add: the primitive's)
 
 # rung 5: transforms in JAX's style, and the check of both modes against finite differences
 from .dual_constructor import dual

@@ -179,13 +179,18 @@ def randn(*shape, seed=None, dtype=np.float32, requires_grad=False, device="cpu"
     return _filled("randn", draw, shape, dtype, requires_grad, device)
 
 
-def zeros_like(x):
-    """A constant of zeros in x's shape (one example's, inside vmap) and dtype."""
-    return Tensor(x._xp.zeros(x.shape, x.dtype))
+def zeros_like(x, dtype=None, requires_grad=False):
+    """Zeros of x's shape (one example's, inside vmap) and device, in x's dtype unless `dtype`
+    is given."""
+    dtype = x.dtype if dtype is None else backend.check_dtype(dtype)
+    return Tensor(x._xp.zeros(x.shape, dtype), requires_grad=requires_grad)
 
 
-def ones_like(x):
-    return Tensor(x._xp.ones(x.shape, x.dtype))
+def ones_like(x, dtype=None, requires_grad=False):
+    """Ones of x's shape (one example's, inside vmap) and device, in x's dtype unless `dtype` is
+    given."""
+    dtype = x.dtype if dtype is None else backend.check_dtype(dtype)
+    return Tensor(x._xp.ones(x.shape, dtype), requires_grad=requires_grad)
 
 
 class Tracer(Tensor):

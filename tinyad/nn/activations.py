@@ -11,75 +11,21 @@ with PyTorch's names, arguments and defaults.
     softmax, log_softmax      along ``dim``
 
 At a kink the derivative is PyTorch's: leaky_relu and elu take their left branch at 0 (x > 0 is
-false there). Where tinyad has no primitive yet these are composites of existing ops, written so
-that no branch ``where`` discards can overflow (a NaN in the discarded branch would still poison
-the gradient, 0·inf): elu exponentiates min(x, 0), softplus min(beta·x, threshold). The exact
-GELU needs erf, which tinyad's table lacks for now (the ops breadth work adds ``ops.erf`` and
-primitives for softplus, leaky_relu, elu, silu: swap them in when they land).
+false there). The functions are tinyad's ops (tinyad/ops/activations.py, the exact GELU through
+the erf primitive); this module gives them PyTorch's defaults and their modules.
 """
-import math
 import warnings
 
-import numpy as np
-
-from .. import backend, ops
-from ..custom import custom_jvp
-from ..ops import relu, sigmoid, tanh
-from ..tensor import Tensor
+from .. import ops
+from ..ops import elu, leaky_relu, relu, sigmoid, silu, softplus, tanh  # noqa: F401
 from .module import Module
 
 
 # ---- functions ----------------------------------------------------------------------------------
-@custom_jvp
-def _erf(x):
-    """erf, elementwise: exact values (Python's math.erf, on the host), derivative
-    2/√π · e^{-x²} in tinyad ops (so every order is exact). A stopgap until ``ops.erf`` lands:
-    on a GPU it copies the values to the host and back."""
-    data = backend.to_device(x.data, "cpu")
-    values = np.frompyfunc(math.erf, 1, 1)(data).astype(data.dtype)
-    return Tensor(backend.asarray(values, x.device))
-
-
-@_erf.defjvp
-def _erf_jvp(primals, tangents):
-    (x,), (t,) = primals, tangents
-    return _erf(x), (2 / math.sqrt(math.pi)) * ops.exp(-x * x) * t
-
-
 def gelu(x, approximate="none"):
-    """x·Φ(x), Φ the standard normal CDF; ``approximate="tanh"`` is the tanh approximation (the
-    gelu primitive, also ``ad.gelu``)."""
-    if approximate == "tanh":
-        return ops.gelu(x)
-    if approximate != "none":
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    x = ops.lift(x)
-    return 0.5 * x * (1 + _erf(x * (1 / math.sqrt(2))))
-
-
-def leaky_relu(x, negative_slope=0.01):
-    x = ops.lift(x)
-    return ops.where(x > 0, x, x * negative_slope)
-
-
-def elu(x, alpha=1.0):
-    x = ops.lift(x)
-    negative = ops.where(x > 0, 0.0, x)                  # e^x of the left branch never overflows
-    return ops.where(x > 0, x, alpha * (ops.exp(negative) - 1))
-
-
-def silu(x):
-    x = ops.lift(x)
-    return x * ops.sigmoid(x)
-
-
-def softplus(x, beta=1.0, threshold=20.0):
-    """log(1 + e^{beta·x}) / beta, reverting to x where beta·x > threshold (PyTorch's)."""
-    x = ops.lift(x)
-    z = x * beta
-    linear = z > threshold
-    soft = ops.log(1 + ops.exp(ops.where(linear, threshold, z))) * (1 / beta)
-    return ops.where(linear, x, soft)
+    """x·Φ(x), Φ the standard normal CDF (PyTorch's default, through the erf primitive);
+    ``approximate="tanh"`` is the tanh approximation (the gelu primitive, also ``ad.gelu``)."""
+    return ops.gelu(x, approximate)
 
 
 def log1p_exp(z):
@@ -88,7 +34,7 @@ def log1p_exp(z):
     exact everywhere, at 0 too (the binary cross-entropy with logits is built on it)."""
     z = ops.lift(z)
     positive = z > 0
-    return ops.where(positive, z, 0.0) + ops.log(1 + ops.exp(ops.where(positive, -z, z)))
+    return ops.where(positive, z, 0.0) + ops.log1p(ops.exp(ops.where(positive, -z, z)))
 
 
 def softmax(x, dim=None):

@@ -20,6 +20,9 @@ and their nestings differentiate them.
 from .. import backend, ops
 from ..errors import DtypeError, ShapeError
 from ..ops import class_labels  # noqa: F401  (this namespace: the learning rules use it)
+from ..ops import (celu, hardsigmoid, hardswish, hardtanh, logsigmoid, mish,  # noqa: F401
+                   one_hot, relu6, selu, softmin, softsign)
+from ..ops import torch_pad as pad  # noqa: F401  (PyTorch's F.pad; ad.pad is NumPy's)
 from ..tensor import Tensor
 from . import init
 from .activations import (elu, gelu, leaky_relu, log_softmax, relu, sigmoid, silu,  # noqa: F401

@@ -34,6 +34,11 @@ One file per kind, each read one primitive at a time:
     convolution.py   conv2d conv2d_transpose conv2d_weight (each the others' derivative)
     pooling.py       max_pool2d and its linear derivatives max_pool2d_gather, max_pool2d_scatter
     fused.py         log_softmax cross_entropy
+    trigonometric.py tan arcsin arccos arctan arctan2 sinh cosh arcsinh arccosh arctanh
+    exponential.py   log1p expm1 log2 log10 logaddexp
+    special.py       erf
+    remainders.py    remainder fmod
+    cumulative.py    cumsum cumprod logcumsumexp
 
 Every primitive registers itself in ``PRIMITIVES`` (name -> Primitive), the table that tests
 enumerate.
@@ -51,3 +56,9 @@ from .shape import broadcast_to, concatenate, reshape, transpose  # noqa: F401
 from .windows import col2im, im2col  # noqa: F401
 from .convolution import conv2d, conv2d_transpose, conv2d_weight  # noqa: F401
 from .pooling import max_pool2d, max_pool2d_gather, max_pool2d_scatter  # noqa: F401
+from .trigonometric import (arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh,  # noqa: F401
+                            cosh, sinh, tan)
+from .exponential import expm1, log10, log1p, log2, logaddexp  # noqa: F401
+from .special import erf  # noqa: F401
+from .remainders import fmod, remainder  # noqa: F401
+from .cumulative import cumprod, cumsum, logcumsumexp  # noqa: F401
