@@ -10,7 +10,9 @@ line (position z) is set aside: positions before it keep out_i / x_k; the others
 derivative of cumprod of x with x_z replaced by 1 (``rest``), times x_z for k > z. That
 recursion ends when no zero is left, costs O(n) per zero, and is written in tinyad ops like
 every rule, so it is exact to every order, at zeros too (prod, which is cumprod's last entry,
-inherits it).
+inherits it). Inside vmap a line's zeros cannot be read example by example, so a batch with a
+zero anywhere takes the (n, n) matrix of the derivatives instead: row k is cumprod of x with
+x_k set to 1, kept where i ≥ k (O(n²), exact at zeros).
 
 logcumsumexp's weights e^(x_k - out_i) lie in [0, 1]. Its rules factor them through c = out_0
 (e^(x_k - c) · e^(c - out_i), one cumulative sum: O(n)) when out climbs less than ``SPREAD``
@@ -19,8 +21,9 @@ along the axis, so neither factor overflows; otherwise they build the (n, n) mat
 import numpy as np
 
 from .. import ops
-from ..interpreter import LINEAR, Primitive
-from .rules import array_module, const
+from ..batching import map_arrays
+from ..interpreter import LINEAR, Primitive, apply
+from .rules import array_module
 
 SPREAD = {np.dtype(np.float32): 60.0, np.dtype(np.float64): 600.0}
 
@@ -47,8 +50,14 @@ def reverse_cumsum(g, axis):
     return ops.flip(ops.cumsum(ops.flip(g, axis), axis), axis)
 
 
+def along_example_axis(prim, values, batched, axis):
+    """Batching rule: the example's axis is one place right in the batch."""
+    return apply(prim, values[0], axis=axis + 1)
+
+
 cumsum = Primitive("cumsum", lambda x, axis: array_module(x).cumsum(x, axis=axis), jvp=LINEAR,
-                   vjp=(lambda g, out, x, axis: reverse_cumsum(g, axis),))
+                   vjp=(lambda g, out, x, axis: reverse_cumsum(g, axis),),
+                   batch=along_example_axis)
 
 
 # --- cumprod -----------------------------------------------------------------------------------
@@ -63,11 +72,22 @@ def _first_zero(x, zero, axis):
     return before, at, ops.sum(ops.where(at, x, 0), axis, keepdims=True), ops.where(at, 1, x)
 
 
+def _derivatives(x, axis):
+    """D[..., k, i] = ∂out_i/∂x_k = Π_{j≤i, j≠k} x_j for i ≥ k, else 0, `axis` moved last."""
+    line = ops.expand_dims(ops.moveaxis(x, axis, -1), -2)              # (..., 1, n)
+    pos = x._xp.arange(x.shape[axis])
+    products = ops.cumprod(ops.where(pos[:, None] == pos, 1, line), -1)   # (..., k, i)
+    return ops.where(pos >= pos[:, None], products, 0)
+
+
 def _cumprod_jvp(t, out, x, axis):
     """Σ_{k≤i} t_k Π_{j≤i, j≠k} x_j."""
-    zero = x.data == 0
+    zero = x._data == 0
     if not zero.any():
         return out * ops.cumsum(t / x, axis)
+    if x._batch_axes:
+        line = ops.expand_dims(ops.moveaxis(t, axis, -1), -1)              # (..., k, 1)
+        return ops.moveaxis(ops.sum(line * _derivatives(x, axis), -2), -1, axis)
     before, at, x_z, rest = _first_zero(x, zero, axis)
     head = out * ops.cumsum(ops.where(before, t, 0) / ops.where(before, x, 1), axis)
     carried = ops.where(before, 0, ops.where(at, t, x_z * t))
@@ -76,9 +96,12 @@ def _cumprod_jvp(t, out, x, axis):
 
 def _cumprod_vjp(g, out, x, axis):
     """Σ_{i≥k} g_i Π_{j≤i, j≠k} x_j."""
-    zero = x.data == 0
+    zero = x._data == 0
     if not zero.any():
         return reverse_cumsum(g * out, axis) / x
+    if x._batch_axes:
+        line = ops.expand_dims(ops.moveaxis(g, axis, -1), -2)              # (..., 1, i)
+        return ops.moveaxis(ops.sum(_derivatives(x, axis) * line, -1), -1, axis)
     before, at, x_z, rest = _first_zero(x, zero, axis)
     head = reverse_cumsum(g * out, axis) / ops.where(before, x, 1)
     tail = ops.where(at, 1, x_z) * _cumprod_vjp(g, ops.cumprod(rest, axis), rest, axis)
@@ -86,23 +109,22 @@ def _cumprod_vjp(g, out, x, axis):
 
 
 cumprod = Primitive("cumprod", lambda x, axis: array_module(x).cumprod(x, axis=axis),
-                    jvp=(_cumprod_jvp,), vjp=(_cumprod_vjp,))
+                    jvp=(_cumprod_jvp,), vjp=(_cumprod_vjp,), batch=along_example_axis)
 
 
 # --- logcumsumexp ------------------------------------------------------------------------------
 def _shift(out, axis):
     """c = out_0 along `axis` (keepdims), a constant, when out climbs less than SPREAD on every
-    line and is finite; None otherwise."""
-    od = out.data
-    if od.shape[axis] == 0:
+    line (of every example, inside vmap) and is finite; None otherwise."""
+    if out.shape[axis] == 0:
         return None
-    xp = array_module(od)
-    head = (slice(None),) * axis
-    first, last = od[head + (slice(0, 1),)], od[head + (slice(-1, None),)]
-    climb = last - first
-    if not bool(xp.isfinite(climb).all()) or bool((climb >= SPREAD[od.dtype]).any()):
+    tail = (slice(None),) * (out.ndim - axis - 1)       # `axis` counted from the end
+    first = lambda o: o[(Ellipsis, slice(0, 1)) + tail]
+    climb = out._data[(Ellipsis, slice(-1, None)) + tail] - first(out._data)
+    xp = out._xp
+    if not bool(xp.isfinite(climb).all()) or bool((climb >= SPREAD[out.dtype]).any()):
         return None
-    return const(first)
+    return map_arrays(first, out)
 
 
 def _weights(x, out, axis):
@@ -110,7 +132,7 @@ def _weights(x, out, axis):
     n = x.shape[axis]
     diff = ops.expand_dims(ops.moveaxis(x, axis, -1), -2) - \
         ops.expand_dims(ops.moveaxis(out, axis, -1), -1)
-    pos = array_module(x.data).arange(n)
+    pos = x._xp.arange(n)
     causal = pos[:, None] >= pos
     return ops.exp(ops.where(causal, diff, -np.inf))
 
@@ -132,4 +154,4 @@ def _lcse_vjp(g, out, x, axis):
 
 
 logcumsumexp = Primitive("logcumsumexp", lambda x, axis: scan("logaddexp", x, axis),
-                         jvp=(_lcse_jvp,), vjp=(_lcse_vjp,))
+                         jvp=(_lcse_jvp,), vjp=(_lcse_vjp,), batch=along_example_axis)

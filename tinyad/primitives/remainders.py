@@ -12,21 +12,24 @@ values (NumPy's) and no gradient.
 import numpy as np
 
 from ..interpreter import Primitive
-from .rules import BROADCAST, array_module, constant_of
+from .batching import broadcasting
+from .rules import BROADCAST, array_module, mask
+
+
+def _rounded_quotient(out, x, y):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return array_module(out).round((x - out) / y)
 
 
 def _quotient(out, x, y):
     """The integer q with out = x - q·y (a constant with zero derivative)."""
-    xp = array_module(out.data)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        q = xp.round((x.data - out.data) / y.data)
-    return constant_of(q.astype(out.dtype), out)
+    return mask(_rounded_quotient, out, x, y, out=out)
 
 
 def _remainder_primitive(name, impl):
     rules = (lambda t, out, x, y: t,
              lambda t, out, x, y: -t * _quotient(out, x, y))
-    return Primitive(name, impl, jvp=rules, vjp=rules, shape_rule=BROADCAST)
+    return Primitive(name, impl, jvp=rules, vjp=rules, shape_rule=BROADCAST, batch=broadcasting)
 
 
 remainder = _remainder_primitive("remainder", np.remainder)
