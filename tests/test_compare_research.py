@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from tinyad import cli, optim
+from tinyad import cli, nn, optim
 from tinyad.commands import summary, trial
 
 TINY = ["--train-size", "256", "--val-size", "64", "--test-size", "100", "--align-draws", "2",
@@ -22,8 +22,8 @@ def test_seeds_cnn_sgd_every_rule_with_bands(tmp_path):
     and writes mean ± sd tables and band plots."""
     methods = ",".join(trial.METHODS)
     assert cli.main(["compare", "--seeds", "3", "--model", "cnn", "--optimizer", "sgd",
-                     "--channels", "4", "--methods", methods, *TINY, "--out",
-                     str(tmp_path)]) == 0
+                     "--channels", "4", "--methods", methods, *TINY, "--epochs", "1",
+                     "--train-size", "128", "--val-size", "32", "--out", str(tmp_path)]) == 0
     payload = results(tmp_path)
     assert set(payload["summary"]) == set(trial.METHODS)
     for name, s in payload["summary"].items():
@@ -77,12 +77,18 @@ def test_lr_grid_picks_on_validation_and_reports_the_pick(tmp_path):
     assert "Learning rates tried" in (tmp_path / "results.md").read_text()
 
 
-def test_rmsprop_is_refused_until_the_optimizer_exists(tmp_path, capsys, monkeypatch):
-    monkeypatch.delattr(optim, "RMSprop", raising=False)
-    with pytest.raises(SystemExit) as e:
-        cli.main(["compare", "--optimizer", "rmsprop", *TINY, "--out", str(tmp_path)])
-    assert e.value.code == 2
-    assert "needs tinyad.optim.RMSprop" in capsys.readouterr().err
+def test_rmsprop_trains_with_its_default_rate(tmp_path, monkeypatch):
+    made = []
+    real = optim.RMSprop
+    monkeypatch.setattr(optim, "RMSprop", lambda *a, **k: made.append(k) or real(*a, **k))
+    assert cli.main(["compare", "--optimizer", "rmsprop", "--methods", "bp,fa", "--hidden", "8",
+                     *TINY, "--no-plots", "--out", str(tmp_path)]) == 0
+    payload = results(tmp_path)
+    assert payload["lrs"] == {"bp": 1e-3, "fa": 1e-3} and made == [{"lr": 1e-3}] * 2
+    bp = json.loads((tmp_path / "trials" / "bp_lr0.001_seed0.json").read_text())
+    first, second = (epoch["train_loss"] for epoch in bp["history"])
+    assert second < first                                            # it learns
+    assert ", rmsprop, batch" in (tmp_path / "results.md").read_text()
 
 
 def test_linear_network_without_bias_on_resized_images(tmp_path):
@@ -107,6 +113,9 @@ def test_local_losses_model(tmp_path):
     fg = summary.per_trial(json.loads((tmp_path / "trials" / "fg-readout_lr0.001_seed0.json")
                                       .read_text()))
     assert fg["align_output"] == pytest.approx(1.0, abs=1e-5) and fg["align_hidden"] < 0.5
+    assert "LocalNet [16, 16] (local losses, LayerNorm)" in (tmp_path / "results.md").read_text()
+    model = trial.build_model(r["spec"]["model"], 64)
+    assert all(isinstance(block[0], nn.LayerNorm) for block in model.blocks)
 
 
 def test_ray_local_mode(tmp_path):

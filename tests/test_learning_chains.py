@@ -107,25 +107,12 @@ def test_unsupported_layers_are_named():
                           nn.Linear(2 * 2 * 2, 3)), F.cross_entropy, x, y)
 
 
-class TinyLayerNorm(nn.Module):
-    """PyTorch's LayerNorm over the last axis, in tinyad ops: the yardstick for network.py's
-    raw-array Norm stage while nn.LayerNorm is not on this branch."""
-
-    def __init__(self, n, eps=1e-5):
-        super().__init__()
-        self.normalized_shape, self.eps = (n,), eps
-        self.weight = nn.Parameter(ad.ones(n))
-        self.bias = nn.Parameter(ad.zeros(n))
-
-    def forward(self, x):
-        centred = x - x.mean(axis=-1, keepdims=True)
-        var = (centred * centred).mean(axis=-1, keepdims=True)
-        return centred / (var + self.eps).sqrt() * self.weight + self.bias
-
-
-def check_layer_norm_chain(norm):
+def test_manual_backprop_through_nn_layer_norm():
+    """network.py's raw-array LayerNorm stage (its gain and bias updated on the way back)
+    against the tape through nn.LayerNorm."""
     nn.init.seed(0)
-    model = nn.Sequential(norm(6), nn.Linear(6, 5), nn.ReLU(), norm(5), nn.Linear(5, 3))
+    model = nn.Sequential(nn.LayerNorm(6), nn.Linear(6, 5), nn.ReLU(), nn.LayerNorm(5),
+                          nn.Linear(5, 3))
     model.load_state_dict({k: v + 0.1 * np.arange(v.size).reshape(v.shape)
                            for k, v in model.state_dict().items()})      # gains and biases != 1, 0
     x = ad.tensor(np.random.default_rng(0).standard_normal((7, 6)), dtype="float32")
@@ -134,17 +121,6 @@ def check_layer_norm_chain(norm):
     _, g_mb = run_rule(learning.ManualBackprop(), model, x, y)
     np.testing.assert_allclose(g_mb, g_bp, rtol=1e-4, atol=1e-5)
     assert flat_grads(model).shape == g_bp.shape
-
-
-def test_manual_backprop_through_a_layer_norm_stage(monkeypatch):
-    from tinyad.learning import network
-    monkeypatch.setitem(network.STAGES, TinyLayerNorm, network.Norm)
-    check_layer_norm_chain(TinyLayerNorm)
-
-
-@pytest.mark.skipif(not hasattr(nn, "LayerNorm"), reason="nn.LayerNorm not on this branch yet")
-def test_manual_backprop_through_nn_layer_norm():
-    check_layer_norm_chain(nn.LayerNorm)
 
 
 def local_problem(norm):
@@ -180,6 +156,40 @@ def test_local_losses_without_layer_norm():
     check_local_losses(norm=False)
 
 
-@pytest.mark.skipif(not hasattr(nn, "LayerNorm"), reason="nn.LayerNorm not on this branch yet")
 def test_local_losses_with_layer_norm():
+    model = learning.LocalNet([6, 5, 4], classes=3)
+    assert all(isinstance(block[0], nn.LayerNorm) for block in model.blocks)   # the default
     check_local_losses(norm=True)
+
+
+def test_layer_norm_over_more_than_the_last_axis_is_refused():
+    model = nn.Sequential(nn.Flatten(), nn.LayerNorm((2, 3)), nn.Linear(6, 3))
+    with pytest.raises(TypeError, match="DFA: LayerNorm is supported over the last axis only"):
+        learning.DFA().backward(model, F.cross_entropy, ad.randn(4, 6, seed=0), [0, 1, 2, 0])
+
+
+@pytest.mark.parametrize("options", [{"exact_readout": True}, {"perturb": "activities"}],
+                         ids=["weights-exact-readout", "activities-cnn"])
+def test_tangents_in_one_vmapped_pass_give_the_estimate_of_separate_passes(options):
+    """batched=True (K directions in one vmapped pass) and batched=False (K passes) draw the
+    same directions: the same update, with the exact readout and on conv activations too."""
+    grads = []
+    for batched in (True, False):
+        model, x, y = cnn()
+        rule = learning.ForwardGradient(tangents=3, seed=0, batched=batched, **options)
+        grads.append(run_rule(rule, model, x, y)[1])
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-9, atol=1e-12)
+    assert np.abs(grads[0]).sum() > 0
+
+
+def test_dfa_and_activity_perturbation_train_a_layer_norm_from_the_layers_own_signal():
+    """A LayerNorm before layer i learns from delta_i sent back through W_i: with W_i's own
+    delta given by backprop (the last layer: the exact output error e), its gradient is exact."""
+    nn.init.seed(0)
+    model = nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.LayerNorm(5), nn.Linear(5, 3))
+    x, y = ad.randn(7, 6, seed=0), np.arange(7) % 3
+    _, exact = run_rule(learning.Backprop(), model, x, y)
+    norm = slice(6 * 5 + 5, 6 * 5 + 5 + 10)                  # the LayerNorm's gain and bias
+    for rule in (learning.DFA(seed=0), learning.ForwardGradient(perturb="activities", seed=0)):
+        _, g = run_rule(rule, model, x, y)
+        np.testing.assert_allclose(g[norm], exact[norm], rtol=1e-5, atol=1e-7)

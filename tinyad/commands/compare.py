@@ -10,6 +10,11 @@ is missing (workers.py). The tables give mean ± sd over the seeds (summary.py) 
 bands of ± one sd (compare_plots.py). Everything is checked before the first step (arguments,
 data, optional packages, the output folder); a problem is one line and exit code 2.
 
+Device: ``--device cuda`` trains on the GPU (CuPy): each trial's model goes there and its
+training set moves there once (``DataLoader(device=)``); accuracy, alignment and the step's memory
+(CuPy's pool, not the host's) are measured there. Checked before anything trains: CuPy must
+import and a CUDA device must answer.
+
 Threads: ``--threads`` (default 1) sets OpenBLAS's and Numba's thread counts for each trial and
 puts them back after it; ``--workers N`` needs N × threads <= cores. One thread does not
 collapse under load: on a busy 2-core machine, two BLAS threads spin-waiting for each other made
@@ -22,10 +27,10 @@ validation split choose. The rates used are in every results file.
 """
 import os
 
-from .. import nn
 from ..data import DatasetNotFoundError, load_splits
 from . import machine
-from .checks import UsageError, at_least, finite_positive, require_plots, writable_folder
+from .checks import (UsageError, add_device_argument, at_least, finite_positive, require_device,
+                     require_plots, writable_folder)
 from .compare_plots import plot_compare
 from .results import markdown_table, write
 from .summary import COLUMNS, GRID_COLUMNS, LEGEND, grid_rows, pick, summarise, table_row
@@ -85,6 +90,7 @@ def add_arguments(p):
     p.add_argument("--ray", default=None, metavar="local|auto|ADDRESS",
                    help="run the trials on Ray: 'local' starts it here, 'auto' joins this "
                         "machine's cluster, or a cluster address (pip install 'tinyad[cluster]')")
+    add_device_argument(p)
     p.add_argument("--out", default="runs/compare",
                    help="folder for results.json, results.md, plots and trials/ (a rerun into "
                         "the same folder runs only the missing trials)")
@@ -93,6 +99,7 @@ def add_arguments(p):
 
 def run(args):
     plan = check(args)
+    require_device(args.device)
     plt = None if args.no_plots else require_plots()
     if args.ray:
         try:
@@ -102,22 +109,23 @@ def run(args):
     out = writable_folder(args.out)
     print(f"data: {args.dataset}: {plan['sizes']}; model {describe(plan['model'])}; "
           f"{args.optimizer}, batch {args.batch_size}, {args.epochs} epochs, seeds "
-          f"{plan['seeds']}, {args.threads} thread(s) x {args.workers} worker(s)", flush=True)
+          f"{plan['seeds']}, on {args.device}, {args.threads} thread(s) x {args.workers} worker(s)",
+          flush=True)
     results = run_all(plan["specs"], out, args.workers, args.ray)
     with machine.threads(args.threads) as threads:        # the setting each trial ran with
-        record = machine.record()
+        record = machine.record(args.device)
     chosen, grid = pick(results)
     summary = {m: summarise([r for r in results if r["spec"]["method"] == m
                              and r["spec"]["lr"] == chosen[m]]) for m in plan["methods"]}
     payload = {"command": command_line(args), "config": {k: v for k, v in vars(args).items()
                                                          if k != "func"},
-               "model": plan["model"], "data": plan["sizes"], "lrs": chosen,
+               "model": plan["model"], "data": plan["sizes"], "device": args.device, "lrs": chosen,
                "lr_decay": {m: METHODS[m][1] for m in plan["methods"]},
                "summary": summary, "threads": threads, "machine": record,
                "trials": [str(p.relative_to(out)) for p in sorted((out / "trials").glob("*.json"))]}
     text = (f"`{command_line(args)}`\n\n{describe(plan['model'])}, {args.optimizer}, batch "
             f"{args.batch_size}, {args.epochs} epochs, {plan['sizes']}, seeds {plan['seeds']}, "
-            f"{args.threads} thread(s) per trial.\n\n"
+            f"on {args.device}, {args.threads} thread(s) per trial.\n\n"
             + markdown_table([table_row(m, chosen[m], summary[m]) for m in plan["methods"]],
                              COLUMNS) + f"\n\n{LEGEND}")
     if args.lr_grid:
@@ -140,8 +148,7 @@ def describe(model):
             "cnn": f"CNN conv {model['channels']} + dense {model['hidden']} "
                    f"{model['activation']}",
             "local": f"LocalNet {model['hidden']} (local losses"
-                     + (", LayerNorm)" if model["norm"] else ", no LayerNorm: not in this "
-                        "build)")}[kind]
+                     + (", LayerNorm)" if model["norm"] else ")")}[kind]
     return text + ("" if model["bias"] else ", no bias")
 
 
@@ -160,11 +167,6 @@ def check(args):
     """Every argument and the data, checked; the trials to run (``plan["specs"]``)."""
     at_least(args, COUNTS)
     methods = parse_methods(args.methods)
-    if args.optimizer == "rmsprop":
-        from .. import optim
-        if not hasattr(optim, "RMSprop"):
-            raise UsageError("--optimizer rmsprop needs tinyad.optim.RMSprop, which this build "
-                             "of tinyad does not have yet; choose sgd, momentum or adam")
     lrs = parse_lrs(args.lr, methods, OPTIMIZERS[args.optimizer][1])
     grid = parse_numbers(args.lr_grid, "--lr-grid") if args.lr_grid else None
     if grid and args.lr:
@@ -177,7 +179,7 @@ def check(args):
              "hidden": parse_widths(MODELS[args.model] if args.hidden is None else args.hidden,
                                     "--hidden"),
              "channels": parse_widths(args.channels, "--channels") if args.model == "cnn" else [],
-             "norm": args.model == "local" and hasattr(nn, "LayerNorm")}
+             "norm": args.model == "local"}
     if args.model == "local" and not model["hidden"]:
         raise UsageError("--model local needs at least one block width in --hidden")
     if args.model == "cnn" and not model["channels"]:
@@ -189,7 +191,7 @@ def check(args):
             "optimizer": args.optimizer, "epochs": args.epochs, "batch_size": args.batch_size,
             "tangents": args.tangents, "align_draws": args.align_draws,
             "target_loss": args.target_loss, "warmup_steps": args.warmup_steps,
-            "threads": args.threads, "device": getattr(args, "device", None)}
+            "threads": args.threads, "device": args.device}
     specs = [dict(base, method=m, lr=lr, seed=s) for m in methods
              for lr in (grid or [lrs[m]]) for s in seeds]
     return {"methods": methods, "model": model, "seeds": seeds, "specs": specs,

@@ -98,8 +98,10 @@ def make_rule(spec):
 
 
 def weight_layers(model):
-    """Names of the weight matrices in forward order (the last one is the readout)."""
-    return [name for name, _ in model.named_parameters() if name.endswith("weight")]
+    """Names of the weight matrices and kernels in forward order (the last one is the
+    readout; a LayerNorm's gain, a vector, is not one)."""
+    return [name for name, p in model.named_parameters() if name.endswith("weight")
+            and p.ndim >= 2]
 
 
 def run_trial(spec, log=print):
@@ -115,12 +117,13 @@ def _run(spec, log):
     train, val, test = splits(spec["dataset"], spec["train_size"], spec["val_size"],
                               spec["test_size"], spec["resize"], spec["model"]["kind"] == "cnn")
     nn.init.seed(spec["seed"])
-    model = build_model(spec["model"], int(np.prod(train[0].shape[1:])))
+    device = spec.get("device") or "cpu"
+    model = build_model(spec["model"], int(np.prod(train[0].shape[1:]))).to(device)
     rule = make_rule(spec)
     opt = OPTIMIZERS[spec["optimizer"]][0](model.parameters(), spec["lr"])
     loader = DataLoader(*train, batch_size=spec["batch_size"], shuffle=True, seed=spec["seed"],
-                        device=spec.get("device"))
-    probe = tensor(train[0][:PROBE]), train[1][:PROBE]
+                        device=device)
+    probe = tensor(train[0][:PROBE], device=device), train[1][:PROBE]
     # the true gradient: of the network's loss, or on local losses of each block's own loss
     exact = LocalLosses(Backprop()) if isinstance(rule, LocalLosses) else None
     tag = f"[{spec['method']:>11} lr {spec['lr']:<7g} seed {spec['seed']}]"

@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import tape
 from ..backend import xp_of
-from .network import backward_chain, forward, layers_of, output_error, raw, times_derivative
+from .network import backward_chain, forward, layers_of, output_error, raw, through_activation
 from .rule import LearningRule
 
 
@@ -59,7 +59,8 @@ class FeedbackAlignment(_FixedFeedback):
 
 class DFA(_FixedFeedback):
     """Direct feedback alignment: the output error reaches each hidden layer directly, through
-    B_i of shape (classes, units of a_i) (a convolution's C·H·W units alike), reshaped to a_i."""
+    B_i of shape (classes, units of a_i) (a convolution's C·H·W units alike), reshaped to a_i.
+    A LayerNorm before layer i learns from that layer's signal, sent back through W_i."""
     name = "dfa"
 
     def update_direction(self, model, loss_fn, x, y):
@@ -69,8 +70,9 @@ class DFA(_FixedFeedback):
             loss, e = output_error(loss_fn, record.outs[-1], y)
             shapes = [(e.shape[1], math.prod(h.shape[1:])) for h in record.outs[:-1]]
             bs = self.feedback(layers[:-1], shapes)
-            layers[-1].accumulate(e, record.ins[-1])
-            for i, layer in enumerate(layers[:-1]):
-                signal = (e @ bs[i]).reshape(record.outs[i].shape)
-                layer.accumulate(times_derivative(signal, record.derivs[i]), record.ins[i])
+            deltas = [through_activation((e @ b).reshape(h.shape), d)
+                      for b, h, d in zip(bs, record.outs, record.derivs)] + [e]
+            for layer, delta, x_i, saved in zip(layers, deltas, record.ins, record.saved):
+                layer.accumulate(delta, x_i)
+                layer.update_stages(delta, saved, x_i.shape)
         return loss

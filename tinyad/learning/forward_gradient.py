@@ -6,7 +6,12 @@ its directional derivative d = ∇f · v at once; then
     g = d v            is unbiased:   E[g] = E[v vᵀ] ∇f = ∇f
 
 at the cost of variance: for normal v in n dimensions, E||g||² = (n + 2) ||∇f||².
-``tangents=K`` averages K such estimates (K forward passes).
+``tangents=K`` averages K such estimates, several per pass: one JVP vmapped over their
+directions computes the loss once and their K tangents as one batch. ``batched`` sets how many
+per pass: None (the default) as many as keep a pass's tangents within PASS_NUMBERS numbers
+(beyond, fresh memory costs more than the shared primal saves: bench/results/fg_tangents.md),
+True all K, False one (K plain passes), or an int. Every setting draws the same directions and
+gives the same estimate (to rounding).
 
 ``perturb="activities"`` (Ren, Kornblith, Liao, Hinton 2022) perturbs the pre-activations a_i of
 an MLP instead of the weights: with u_i (N, out_i) drawn per example and layer, one forward pass
@@ -22,7 +27,9 @@ drops by about the fan-in. The network is traversed forward only; e comes from t
 The output layer's pre-activations are the logits, whose gradient e the rule holds exactly: that
 layer is updated with e (as in DFA) and only the hidden layers are perturbed. Convolutions are
 perturbed the same way, one u per example, channel and position of their pre-activation (N, C, H,
-W), through pooling and flattening, with dW = conv2d_weight(h_{i-1}, ĝ(a_i)).
+W), through pooling and flattening, with dW = conv2d_weight(h_{i-1}, ĝ(a_i)). A LayerNorm before
+layer i gets its gain's and bias's gradient from ĝ(a_i) sent back through W_i (network.py's
+``update_stages``): nothing of it is perturbed.
 
 ``exact_readout=True`` (weights only; Ren et al.'s code does this) perturbs every parameter but the
 readout layer's (the last Linear of an ``nn.Sequential`` or ``nn.MLP``) and gives the readout its
@@ -38,6 +45,8 @@ Where the tangents come from (the seam every benchmark times the rule through):
   tangent is drawn when the forward pass reaches that layer, from a key of its own, and drawn
   again, identically, for the update, so no parameter-sized tangent is held through the pass.
 """
+import math
+
 import numpy as np
 
 from .. import backend, nn, ops, tape
@@ -45,23 +54,29 @@ from ..dual import dual_level, unpack
 from ..dual_constructor import dual
 from ..tensor import Tensor, zeros_like
 from ..transforms import jvp
+from ..vmap import vmap
 from . import tangents as tangent_draw
 from .network import (Layer, accumulate, derivative, forward, layers_of, model_input,
                       output_error, raw)
 from .rule import LearningRule
 
+PASS_NUMBERS = 2 ** 24        # tangent numbers per vmapped pass by default (64 MiB in float32)
 
 class ForwardGradient(LearningRule):
     """``tangents`` estimates per step (averaged), v ~ ``distribution`` ('normal' or
     'rademacher') of the weights or of the hidden pre-activations (``perturb``); ``seed`` seeds the
     rule's generator; ``draw_flat(n, distribution, rng, dtype)`` draws n numbers (default
-    ``tangents.fastest()``); ``per_layer`` and ``exact_readout``: see the module docstring."""
+    ``tangents.fastest()``); ``per_layer``, ``batched`` and ``exact_readout``: see the module
+    docstring."""
     name = "fg"
 
     def __init__(self, tangents=1, distribution="normal", perturb="weights", seed=None,
-                 draw_flat=None, per_layer=False, exact_readout=False):
+                 draw_flat=None, per_layer=False, batched=None, exact_readout=False):
         if tangents < 1:
             raise ValueError(f"ForwardGradient: tangents must be >= 1, got {tangents}")
+        if not (batched is None or isinstance(batched, bool) or int(batched) >= 1):
+            raise ValueError(f"ForwardGradient: batched must be None, a bool or an int >= 1, "
+                             f"got {batched!r}")
         if perturb not in ("weights", "activities"):
             raise ValueError(f"ForwardGradient: perturb must be 'weights' or 'activities', "
                              f"got {perturb!r}")
@@ -75,7 +90,7 @@ class ForwardGradient(LearningRule):
         self.exact_readout = exact_readout
         self._unit_shapes = {}
         self.tangents, self.distribution, self.perturb = tangents, distribution, perturb
-        self.draw_flat, self.per_layer = draw_flat, per_layer
+        self.draw_flat, self.per_layer, self.batched = draw_flat, per_layer, batched
         self.rng = np.random.default_rng(seed)
         self._device_rng = None
         if perturb == "activities":
@@ -92,8 +107,24 @@ class ForwardGradient(LearningRule):
             raise ValueError(f"ForwardGradient: pre-drawn tangents give one estimate, but this "
                              f"rule averages tangents={self.tangents}")
         step = self._weights if self.perturb == "weights" else self._activities
-        losses = [step(model, loss_fn, x, y, tangents) for _ in range(self.tangents)]
-        return float(np.mean(losses))
+        if tangents is not None:
+            return float(step(model, loss_fn, x, y, tangents, 1))
+        each = self.per_pass(model, x)
+        passes = [min(each, self.tangents - s) for s in range(0, self.tangents, each)]
+        return float(np.mean([step(model, loss_fn, x, y, None, k) for k in passes]))
+
+    def per_pass(self, model, x):
+        """How many of the K tangents one vmapped pass carries (see ``batched``; one with
+        per_layer, which draws a layer's tangent when the pass reaches it)."""
+        if self.per_layer:
+            return 1
+        if self.batched is None:
+            numbers = (sum(p.size for p in model.parameters()) if self.perturb == "weights"
+                       else len(x) * self._hidden_units(model, x))
+            return max(1, min(self.tangents, PASS_NUMBERS // numbers))
+        if isinstance(self.batched, bool):
+            return self.tangents if self.batched else 1
+        return min(self.tangents, int(self.batched))
 
     def draw(self, shapes, like, rng=None):
         """One tangent per shape as this rule draws them (its distribution and generator), in the
@@ -101,6 +132,15 @@ class ForwardGradient(LearningRule):
         return tangent_draw.draw(shapes, self.distribution,
                                  self.rng_for(like) if rng is None else rng, like,
                                  draw_flat=self.draw_flat)
+
+    def draws(self, shapes, k, like):
+        """k directions (the same numbers, in the same order, as k single draws): one array per
+        shape, (k, *shape) for k > 1."""
+        draws = [self.draw(shapes, like) for _ in range(k)]
+        if k == 1:
+            return draws[0]
+        xp = backend.xp_of(like)
+        return [xp.stack(vs) for vs in zip(*draws)]
 
     def rng_for(self, like):
         """The generator of tangents like array `like`: this rule's NumPy generator on the CPU;
@@ -177,7 +217,7 @@ class ForwardGradient(LearningRule):
         with tape.no_grad(), dual_level() as level:
             h = x
             for i, (module, named) in enumerate(blocks):
-                duals = {n: dual(p.detach(), Tensor(v)) for (n, p), v in zip(named, tangents_of(i))}
+                duals = {n: dual(p.detach(), v) for (n, p), v in zip(named, tangents_of(i))}
                 h = nn.functional_call(module, duals, h)
                 del duals
             seen = None
@@ -187,8 +227,11 @@ class ForwardGradient(LearningRule):
                 seen = features, unpack(h, level)[0].data
             return (*unpack(loss_fn(h, y), level), seen)
 
-    def _weights(self, model, loss_fn, x, y, given):
+    def _weights(self, model, loss_fn, x, y, given, k):
+        """k estimates (d_j v_j, d_j = ∇f·v_j): one dual-number pass, vmapped over k > 1."""
         blocks, readout = self._blocks(model)
+        if k > 1:
+            return self._weights_batched(blocks, readout, loss_fn, x, y, k)
         tangents_of = self._tangents_of(blocks, given)
         loss, d, seen = self._pass(blocks, loss_fn, x, y, tangents_of, readout)
         scale = d.data / self.tangents           # stays on the device: no host sync
@@ -199,32 +242,72 @@ class ForwardGradient(LearningRule):
                     p.grad = Tensor(v)
                 else:
                     accumulate(p, scale * v)
-        if readout is not None:                # its exact gradient: eᵀ h_{L-1}, Σ e
-            features, logits = seen
-            _, e = output_error(loss_fn, logits, y)
-            Layer(readout).accumulate(e / self.tangents, features)
+        self._readout_update(readout, loss_fn, seen, y, 1)
         return float(loss.item())
 
-    def _activities(self, model, loss_fn, x, y, given):
+    def _weights_batched(self, blocks, readout, loss_fn, x, y, k):
+        """The mean of k estimates from one pass vmapped over k directions of the whole model
+        (one block: per_layer passes carry one direction)."""
+        params = [p for _, p in blocks[0][1]]
+        vs = self.draws([p.shape for p in params], k, params[0].data)
+        seen = []                  # the readout's primal input and output: one for all k
+
+        def directional(*tangents):
+            loss, d, primals = self._pass(blocks, loss_fn, x, y, lambda i: tangents, readout)
+            seen.append(primals)
+            return loss, d
+        with tape.no_grad():
+            loss, d = vmap(directional, out_axes=(None, 0))(*map(Tensor, vs))
+        xp = backend.xp_of(vs[0])
+        for p, v in zip(params, vs):
+            accumulate(p, xp.tensordot(d.data / self.tangents, v, axes=1))
+        self._readout_update(readout, loss_fn, seen[-1], y, k)
+        return float(loss.item())
+
+    def _readout_update(self, readout, loss_fn, seen, y, k):
+        """exact_readout: the readout's exact gradient eᵀ h_{L-1}, Σ e from the pass's primal
+        (input, logits) `seen`, weighted k / K (this pass stands for k of the K estimates)."""
+        if readout is None:
+            return
+        features, logits = seen
+        _, e = output_error(loss_fn, logits, y)
+        Layer(readout).accumulate(e * (k / self.tangents), features)
+
+    def _activities(self, model, loss_fn, x, y, given, k):
+        """k estimates from perturbed pre-activations: one pass, vmapped over k > 1."""
         layers = layers_of(model, "ForwardGradient(perturb='activities')")
         hidden, last = layers[:-1], layers[-1]
         x = model_input(layers, raw(x))
         ins = []
+        shapes = [(x.shape[0], *units) for units in self._units(layers, x)]
+        us = (_checked(given, shapes, [f"hidden layer {i}" for i in range(len(hidden))],
+                       "one (N, units of a_i) per hidden layer") if given is not None
+              else self.draws(shapes, k, last.module.weight.data))
+
+        def directional(*u):
+            return jvp(lambda *eps: _perturbed(layers, Tensor(x), eps, ins),
+                       [zeros_like(v) for v in u], u)
         with tape.no_grad():
-            shapes = [(x.shape[0], *units) for units in self._units(layers, x)]
-            us = (_checked(given, shapes, [f"hidden layer {i}" for i in range(len(hidden))],
-                           "one (N, units of a_i) per hidden layer") if given is not None
-                  else self.draw(shapes, last.module.weight.data))
-            us = [Tensor(u) for u in us]
-            logits, t = jvp(lambda *eps: _perturbed(layers, Tensor(x), eps, ins),
-                            [zeros_like(u) for u in us], us)
+            logits, t = _mapped(directional, k)(*map(Tensor, us))
             loss, e = output_error(loss_fn, logits.data, y)
-        d = (e * t.data).sum(axis=1)                      # per example: ∇_{a_n} L · u_n
+        d = (e * t.data).sum(axis=-1)            # per example: ∇_{a_n} L · u_n; (k, N) if k > 1
+        deltas = []
         for layer, (h_in, live), u in zip(hidden, ins, us):
-            per_example = d.reshape((-1,) + (1,) * (u.ndim - 1))
-            layer.accumulate(per_example * u.data * live / self.tangents, h_in)
-        last.accumulate(e / self.tangents, ins[-1][0])
+            du = d.reshape(d.shape + (1,) * (u.ndim - d.ndim)) * u
+            deltas.append((du if k == 1 else du.sum(axis=0)) * live / self.tangents)
+        deltas.append(e * (k / self.tangents))
+        for layer, delta, (h_in, _) in zip(layers, deltas, ins):
+            layer.accumulate(delta, h_in)
+        if any(stage.params for layer in layers for stage in layer.pre):   # LayerNorm gains
+            record = forward(layers, x)
+            for layer, delta, saved, h_in in zip(layers, deltas, record.saved, record.ins):
+                layer.update_stages(delta, saved, h_in.shape)
         return loss
+
+    def _hidden_units(self, model, x):
+        """How many pre-activations per example activity perturbation draws a tangent for."""
+        layers = layers_of(model, "ForwardGradient(perturb='activities')")
+        return sum(math.prod(units) for units in self._units(layers, model_input(layers, raw(x))))
 
     def _units(self, layers, x):
         """Each hidden pre-activation's shape per example (units, or (C, H, W)), from a
@@ -247,6 +330,12 @@ def _checked(given, shapes, names, rule):
             raise ValueError(f"ForwardGradient: the pre-drawn tangent for {name} has shape "
                              f"{tuple(v.shape)}, expected {tuple(shape)}")
     return given
+
+
+def _mapped(directional, k):
+    """`directional` (tangents -> (value, derivative)) itself for one direction, else vmapped
+    over k: the value once, the derivatives as a batch."""
+    return directional if k == 1 else vmap(directional, out_axes=(None, 0))
 
 
 def _perturbed(layers, x, eps, ins):

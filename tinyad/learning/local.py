@@ -16,9 +16,10 @@ dimensions, which is the point: the variance grows with the number of perturbed 
 The network's output is the last head's logits.
 
 What this is of Ren et al.'s LocalMixer, and what it is not: the local losses per block with a
-stop-gradient between blocks, and a LayerNorm at each block's input (``nn.LayerNorm``, which
-comes with the breadth issue: ``norm=True`` needs it); no patch tokens, no token mixing, no
-channel groups with a loss each, no residual connections: each block is one dense layer.
+stop-gradient between blocks, and a LayerNorm at each block's input (``norm=True``, the
+default; the hand-written rules run it as a stage of their raw-array chain, network.py); no patch
+tokens, no token mixing, no channel groups with a loss each, no residual connections: each block
+is one dense layer.
 """
 from .. import nn, tape
 from ..tensor import Tensor
@@ -35,9 +36,6 @@ class LocalNet(nn.Module):
         if len(sizes) < 2:
             raise ValueError(f"LocalNet: sizes needs an input and at least one block width, "
                              f"got {sizes}")
-        if norm and not hasattr(nn, "LayerNorm"):
-            raise RuntimeError("LocalNet(norm=True) needs nn.LayerNorm, which this build of "
-                               "tinyad lacks; pass norm=False")
         blocks, heads = [], []
         for n_in, n_out in zip(sizes[:-1], sizes[1:]):
             layers = ([nn.LayerNorm(n_in)] if norm else []) + [nn.Linear(n_in, n_out, bias),

@@ -109,9 +109,7 @@ class Norm:
                       - xhat * (g * xhat).mean(axis=-1, keepdims=True))
 
 
-STAGES = {nn.MaxPool2d: MaxPool, nn.Flatten: Flat}
-if hasattr(nn, "LayerNorm"):              # nn.LayerNorm comes with the breadth issue
-    STAGES[nn.LayerNorm] = Norm
+STAGES = {nn.MaxPool2d: MaxPool, nn.Flatten: Flat, nn.LayerNorm: Norm}
 
 
 @dataclass
@@ -151,6 +149,20 @@ class Layer:
                                               padding=self.module.padding)
         return delta @ feedback
 
+    def stages_back(self, g, saved):
+        """dL/dh_{i-1} from g = dL/dx_i through the stages, last to first (`saved`: what their
+        forward kept); a LayerNorm's gain and bias get their gradient on the way."""
+        for stage, s in zip(reversed(self.pre), reversed(saved)):
+            g = stage.adjoint(g, s)
+        return g
+
+    def update_stages(self, delta, saved, shape):
+        """For rules that hand each layer its own error signal delta = dL/da_i (DFA,
+        activity-perturbed FG): the stages' parameters (a LayerNorm's gain and bias) from delta
+        sent back through this layer's own weights, within the layer only; `shape` is x_i's."""
+        if any(stage.params for stage in self.pre):
+            self.stages_back(self.input_error(delta, self.module.weight.data, shape), saved)
+
     def accumulate(self, delta, x):
         """The two lines every rule ends with: dW from delta and the input x, db = Σ delta."""
         weight, bias = self.module.weight, self.module.bias
@@ -169,7 +181,9 @@ class Layer:
 
 def layers_of(model, rule):
     """The model as [Layer], in forward order: Linear and Conv2d layers, an activation right
-    after each, and pooling, flattening and layer normalisation between them."""
+    after each, and pooling, flattening and layer normalisation between them (Identity and
+    containers are walked through). Any other module (Dropout, GELU, BatchNorm...) is refused:
+    these rules would otherwise skip it silently and train a different network."""
     if hasattr(model, "local_models"):
         raise TypeError(f"{rule}: {type(model).__name__} learns block by block: wrap the rule "
                         "in LocalLosses")
@@ -185,6 +199,8 @@ def layers_of(model, rule):
             layers[-1].activation = ACTIVATIONS[type(m)]
         elif type(m) in STAGES:
             pending.append(STAGES[type(m)](m, rule))
+        elif isinstance(m, nn.Identity):
+            continue
         elif m._parameters or not m._modules:
             raise TypeError(f"{rule}: supports chains of Linear and Conv2d layers with ReLU, "
                             "Tanh or Sigmoid after them and MaxPool2d, Flatten or LayerNorm "
@@ -230,8 +246,9 @@ def forward(layers, x):
     return record
 
 
-def times_derivative(g, d):
-    """g * f'(a); f'(a) None (no activation) is ones."""
+def through_activation(g, d):
+    """g · f'(a) for derivative d; g itself for a layer with no activation (d None: an MLP
+    built with activation=None)."""
     return g if d is None else g * d
 
 
@@ -256,9 +273,9 @@ def output_error(loss_fn, logits, y):
         y = F.class_labels(Tensor(logits), y)
         loss, e = kernels.softmax_xent(logits, y, labels_checked=True)
         return float(loss), e
-    if loss_fn is F.mse_loss:
-        y = backend.asarray(raw(y), backend.device_of(logits))
-        r = logits - y.reshape(logits.shape)
+    y_mse = backend.asarray(raw(y), backend.device_of(logits)) if loss_fn is F.mse_loss else None
+    if y_mse is not None and y_mse.shape == logits.shape:      # else F.mse_loss broadcasts, below
+        r = logits - y_mse
         return float((r * r).mean()), 2 * r / r.size
     with tape.enable_grad():
         z = Tensor(logits, requires_grad=True)
@@ -292,10 +309,9 @@ def backward_chain(layers, loss_fn, x, y, feedback):
         layer.accumulate(delta, record.ins[i])
         if not i and not any(stage.params for stage in layer.pre):
             break
-        g = layer.input_error(delta, feedback[i], record.ins[i].shape)
-        for stage, saved in zip(reversed(layer.pre), reversed(record.saved[i])):
-            g = stage.adjoint(g, saved)
+        g = layer.stages_back(layer.input_error(delta, feedback[i], record.ins[i].shape),
+                              record.saved[i])
         if i:
-            delta = times_derivative(g, record.derivs[i - 1])
+            delta = through_activation(g, record.derivs[i - 1])
     return loss
 
