@@ -51,7 +51,7 @@ def test_script_runs_and_writes_its_files(script, tmp_path):
             mse = numbers["test_mse_by_steps"]
             if name == "oracle":                  # told the task: nothing to adapt
                 assert mse[0] == mse[-1] < min(v["test_mse_by_steps"][-1]
-                                               for v in variants.values())
+                                               for n, v in variants.items() if n != "oracle")
                 continue
             assert mse[-1] < mse[0], "adaptation did not lower the query loss"
         assert "second-order" in printed and "first-order" in printed

@@ -129,7 +129,8 @@ def run(args):
             + markdown_table([table_row(m, chosen[m], summary[m]) for m in plan["methods"]],
                              COLUMNS) + f"\n\n{LEGEND}")
     if args.lr_grid:
-        payload["grid"] = {m: {f"{lr:g}": s for lr, s in by_lr.items()} for m, by_lr in grid.items()}
+        payload["grid"] = {m: {f"{lr:g}": s for lr, s in by_lr.items()}
+                           for m, by_lr in grid.items()}
         text += ("\n\nLearning rates tried (the pick: best mean validation accuracy):\n\n"
                  + markdown_table(list(grid_rows(chosen, grid)), GRID_COLUMNS))
     write(out, "results", payload, text, "tinyad compare")

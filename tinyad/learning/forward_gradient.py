@@ -311,11 +311,14 @@ class ForwardGradient(LearningRule):
 
     def _units(self, layers, x):
         """Each hidden pre-activation's shape per example (units, or (C, H, W)), from a
-        one-example pass, kept per model and input shape."""
-        key = (tuple(id(layer.module) for layer in layers), x.shape[1:])
+        one-example pass, kept per model (each block of a LocalNet is one) and input shape."""
+        key = (tuple((id(layer.module), layer.module.weight.shape) for layer in layers),
+               x.shape[1:])
         if key not in self._unit_shapes:
+            if len(self._unit_shapes) >= 16:
+                self._unit_shapes.clear()
             outs = forward(layers, x[:1]).outs[:-1]
-            self._unit_shapes = {key: [h.shape[1:] for h in outs]}
+            self._unit_shapes[key] = [h.shape[1:] for h in outs]
         return self._unit_shapes[key]
 
 

@@ -2,7 +2,7 @@
 with its own small readout head and loss; every block learns from its own loss alone, its input
 held constant, so no error signal crosses a block boundary.
 
-    model = LocalNet([784, 256, 256], classes=10)   # block b: LayerNorm, Linear, ReLU; head b: Linear
+    model = LocalNet([784, 256, 256], classes=10)  # block: LayerNorm, Linear, ReLU; head: Linear
     rule = LocalLosses(ForwardGradient(perturb="activities"))
     loss = rule.update_direction(model, F.cross_entropy, x, y)
 
