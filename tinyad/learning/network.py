@@ -19,6 +19,8 @@ from ..backend import xp_of
 from ..tensor import Tensor
 
 ACTIVATIONS = {nn.ReLU: "relu", nn.Tanh: "tanh", nn.Sigmoid: "sigmoid"}
+WINDOWED = (nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d, nn.MaxPool2d, nn.AvgPool2d,
+            nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d, nn.Upsample)    # no MLP layers
 
 
 @dataclass
@@ -37,7 +39,7 @@ def layers_of(model, rule):
             if not layers or layers[-1].activation is not None:
                 raise TypeError(f"{rule}: an activation must follow a Linear layer")
             layers[-1].activation = ACTIVATIONS[type(m)]
-        elif m._parameters or isinstance(m, (nn.Conv2d, nn.MaxPool2d)):
+        elif m._parameters or isinstance(m, WINDOWED):
             raise TypeError(f"{rule}: supports MLPs (Linear layers with ReLU, Tanh or Sigmoid "
                             f"between them); found {type(m).__name__}. Use Backprop or "
                             "ForwardGradient(perturb='weights') for other models")

@@ -5,17 +5,22 @@
     log_softmax(z)_k         z_k - logsumexp(z)                       shifted by max z: no overflow
     cross_entropy(z, y)      mean_n [logsumexp(z_n) - z_n[y_n]]       z (N, C) logits, y (N,) ints
     mse_loss(p, t)           mean (p - t)²                            p and t of one shape
-    conv2d                   the conv2d primitive (primitives/convolution.py)
-    max_pool2d               the max_pool2d primitive (im2col and a max for overlapping windows)
+    conv1d conv2d conv_transpose2d                 functional_conv.py (the conv2d primitives)
+    max_pool2d avg_pool2d adaptive_avg_pool2d
+    adaptive_max_pool2d                            functional_pool.py
+    interpolate                                    functional_interpolate.py
 
-All are tinyad operations (the mean cross-entropy, log_softmax, conv2d, max_pool2d and im2col
-are primitives with their own rules; the rest are compositions), so reverse mode, forward mode
-and their nestings differentiate them.
+All are tinyad operations (the mean cross-entropy, log_softmax, the convolutions and the
+non-overlapping max-pool are primitives with their own rules; the rest are compositions), so
+reverse mode, forward mode and their nestings differentiate them.
 """
 from .. import backend, ops
 from ..errors import DtypeError, ShapeError
 from ..ops import class_labels, gelu, relu, sigmoid, tanh  # noqa: F401  (this namespace)
-from .im2col import geometry, im2col
+from .functional_conv import conv1d, conv2d, conv_transpose2d  # noqa: F401
+from .functional_interpolate import interpolate  # noqa: F401
+from .functional_pool import (adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d,  # noqa: F401
+                              max_pool2d)
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -69,37 +74,3 @@ def _reduce(losses, reduction, where):
     if reduction == "none":
         return losses
     raise ValueError(f"{where}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
-
-
-def conv2d(x, weight, bias=None, stride=1, padding=0):
-    """2-D cross-correlation (PyTorch's convolution), NCHW:
-
-        out[n, o, y, x] = bias[o] + sum_{c,i,j} weight[o, c, i, j] · xpad[n, c, y·s + i, x·s + j]
-
-    x (N, C, H, W), weight (O, C, kh, kw), bias (O,) -> (N, O, OH, OW): one ``conv2d`` primitive
-    (tinyad/primitives/convolution.py: a block of windows at a time, never the whole window matrix, the
-    bias added in cache) whose result is a channels-last array seen as NCHW, which the next
-    convolution reads as is."""
-    x, weight = ops.lift(x), ops.lift(weight)
-    if weight.ndim != 4 or x.ndim != 4 or x.shape[1] != weight.shape[1]:
-        raise ShapeError(f"conv2d: input (N, C, H, W) {x.shape} and weight (O, C, kh, kw) "
-                         f"{weight.shape} must agree on C")
-    geometry(x, weight.shape[2:], stride, padding, "conv2d")
-    return ops.conv2d(x, weight, bias, stride, padding)
-
-
-def max_pool2d(x, kernel_size, stride=None):
-    """The largest value of each kernel window: (N, C, H, W) -> (N, C, OH, OW); the stride
-    defaults to the kernel size (non-overlapping windows). Ties share the gradient equally.
-
-    Non-overlapping windows (stride = kernel) are one ``max_pool2d`` primitive
-    (tinyad/primitives/pooling.py: one pass each way); others go through im2col and a max."""
-    x = ops.lift(x)
-    stride = kernel_size if stride is None else stride
-    (kh, kw), step, _, (oh, ow) = geometry(x, kernel_size, stride, 0, "max_pool2d")
-    n, c = x.shape[:2]
-    if step == (kh, kw):
-        return ops.max_pool2d(x, (kh, kw))
-    cols, _ = im2col(x, (kh, kw), step, 0, "max_pool2d")                # (N·OH·OW, kh·kw·C)
-    out = ops.max(ops.reshape(cols, n, oh, ow, kh * kw, c), axis=3)
-    return ops.transpose(out, 0, 3, 1, 2)

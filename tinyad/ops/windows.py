@@ -1,5 +1,5 @@
-"""Convolution and pooling: the windows (im2col and its adjoint col2im; nn/im2col.py explains
-the layout), the convolution family (conv2d, and its two derivatives conv2d_transpose and
+"""Convolution and pooling: the windows (im2col and its adjoint col2im; primitives/windows.py
+explains the layout), the convolution family (conv2d, and its two derivatives conv2d_transpose and
 conv2d_weight: primitives/convolution.py) and max-pooling with its two linear derivatives
 (primitives/pooling.py)."""
 import numpy as np
@@ -25,7 +25,8 @@ def _geometry(stride, padding, dilation, groups=None):
 
 def im2col(x, kernel, stride=1, padding=0, dilation=1):
     """(N, C, H, W) -> the (N·OH·OW, kh·kw·C) matrix of its windows, columns ordered (i, j, c):
-    ``cols[(n, y, x), (i, j, c)] = xpad[n, c, y·sh + i·dh, x·sw + j·dw]`` (see nn/im2col.py)."""
+    ``cols[(n, y, x), (i, j, c)] = xpad[n, c, y·sh + i·dh, x·sw + j·dw]`` (primitives/windows.py
+    explains it)."""
     return apply(P.im2col, lift(x), kernel=_two(kernel), **_geometry(stride, padding, dilation))
 
 

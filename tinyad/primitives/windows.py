@@ -1,8 +1,20 @@
 """Convolution windows: im2col and col2im, linear maps, each the other's adjoint (so each is
-the other's VJP, and every order of derivative works). nn/im2col.py explains the layout.
+the other's VJP, and every order of derivative works).
 
-Both take kernel, stride and dilation as (rows, columns) pairs and padding as ((top, bottom),
-(left, right)) (ops/windows.py brings every accepted spelling to these)."""
+im2col turns a convolution into one matrix product. For an input (N, C, H, W), a kernel kh x kw,
+stride s, dilation d and zero padding ((pt, pb), (pl, pr)), every output position (y, x) sees one
+window of kh·kw·C input values, laid out as the rows of one matrix, columns ordered (i, j, c):
+
+    cols[(n, y, x), (i, j, c)] = xpad[n, c, y·sh + i·dh, x·sw + j·dw]     (N·OH·OW, kh·kw·C)
+    OH = (H + pt + pb - dh·(kh - 1) - 1) // sh + 1,  OW alike
+
+so a convolution is ``cols @ weight.transpose(0, 2, 3, 1).reshape(out, kh·kw·C).T``. col2im adds
+each window back in place (one strided add per kernel offset; ``tinyad.kernels.col2im`` runs it
+in NumPy or Numba). ``F.conv2d`` does not build this matrix (115 MB for the paper's CNN at batch
+64): its primitives (convolution.py) take about 1 MB of rows at a time on the CPU; the whole
+matrix serves the GPU path. Both take kernel, stride and dilation as (rows, columns) pairs and
+padding as ((top, bottom), (left, right)) (ops/windows.py brings every accepted spelling to
+these)."""
 from .. import kernels, ops
 from ..kernels.reference import pads, window_grid
 from ..interpreter import LINEAR, Primitive
