@@ -57,10 +57,16 @@ def first_max(win, real):
 def tap_argmax(x, rows, cols, real_rows, real_cols):
     """For raw x (N, C, H, W) and windows whose taps sit at rows (OH, Kh) and columns (OW, Kw)
     (real_*: the taps inside the input): the plane index h·W + w of each window's maximum,
-    (N, C, OH, OW) int64. NumPy arrays run tinyad.kernels.cpu_pool's one-pass kernel."""
+    (N, C, OH, OW) int64. NumPy arrays run tinyad.kernels.cpu_pool's one-pass kernel, others
+    (CuPy) the array expressions of whole_tap_argmax."""
     if isinstance(x, np.ndarray):
         from ..kernels import cpu_pool
         return cpu_pool.tap_argmax(x, rows, cols, real_rows, real_cols)
+    return whole_tap_argmax(x, rows, cols, real_rows, real_cols)
+
+
+def whole_tap_argmax(x, rows, cols, real_rows, real_cols):
+    """tap_argmax by whole-array operations: every window's taps gathered, then first_max."""
     xp = xp_of(x)
     h, w = x.shape[2:]
     rows, cols, real_rows, real_cols = (xp.asarray(a) for a in (rows, cols, real_rows, real_cols))
