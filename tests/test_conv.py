@@ -163,6 +163,13 @@ def test_bad_shapes_name_the_operation():
                             ad.tensor(np.zeros((3, 2, 3, 3), np.float32)), (1, 2, 5, 5))
     with pytest.raises(ad.ShapeError, match="conv2d_weight"):
         ad.ops.conv2d_weight(x, ad.tensor(np.zeros((1, 3, 2, 2), np.float32)), (3, 3))
+    with pytest.raises(ad.ShapeError, match="conv2d.*agree on C in 2 group"):
+        ad.ops.conv2d(x, ad.tensor(np.zeros((3, 1, 3, 3), np.float32)), groups=2)  # 2 ∤ 3
+    with pytest.raises(ad.ShapeError, match="conv2d.*with dilation \\(3, 3\\) larger"):
+        ad.ops.conv2d(x, ad.tensor(np.zeros((3, 2, 3, 3), np.float32)), dilation=3)
+    with pytest.raises(ad.ShapeError, match="col2im.*dilation \\(2, 2\\)"):    # 4 windows
+        ad.ops.col2im(ad.tensor(np.zeros((5, 18), np.float32)), (1, 2, 5, 5), 3, 1,
+                      ((1, 0), (0, 1)), 2)
 
 
 FAULTS = """
