@@ -19,7 +19,8 @@ from .window_args import conv_pads, sizes
 
 
 class _ConvNd(Module):
-    """What the three layers share: checked arguments, parameters, initialisation, repr."""
+    """What the three layers share: checked arguments, parameters, initialisation, repr, and
+    the forward pass ``function`` (F.conv2d or F.conv1d) of the weight and bias."""
 
     def __init__(self, name, spatial, in_channels, out_channels, kernel_size, stride, padding,
                  dilation, groups, bias, padding_mode, dtype, transposed=False):
@@ -45,6 +46,10 @@ class _ConvNd(Module):
         self.bias = Parameter(zeros(out_channels, dtype=dtype)) if bias else None
         self.reset_parameters()
 
+    def forward(self, x):
+        return self.function(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                             self.groups)
+
     def reset_parameters(self):
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
@@ -66,29 +71,23 @@ class Conv2d(_ConvNd):
     """(N, in_channels, H, W) -> (N, out_channels, OH, OW), OH = (H + 2·padding - dilation·(kh -
     1) - 1) // stride + 1; padding an int, a pair, ((top, bottom), (left, right)), "valid" or
     "same" (stride 1)."""
+    function = staticmethod(F.conv2d)
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
                  groups=1, bias=True, padding_mode="zeros", dtype=np.float32):
         super().__init__("Conv2d", 2, in_channels, out_channels, kernel_size, stride, padding,
                          dilation, groups, bias, padding_mode, dtype)
 
-    def forward(self, x):
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                        self.groups)
-
 
 class Conv1d(_ConvNd):
     """(N, in_channels, L) -> (N, out_channels, OL), OL = (L + 2·padding - dilation·(k - 1) -
     1) // stride + 1; padding an int, ((before, after),), "valid" or "same" (stride 1)."""
+    function = staticmethod(F.conv1d)
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
                  groups=1, bias=True, padding_mode="zeros", dtype=np.float32):
         super().__init__("Conv1d", 1, in_channels, out_channels, kernel_size, stride, padding,
                          dilation, groups, bias, padding_mode, dtype)
-
-    def forward(self, x):
-        return F.conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                        self.groups)
 
 
 class ConvTranspose2d(_ConvNd):
