@@ -93,7 +93,8 @@ def _transpose(g, w, shape, **geometry):
 
 def _weight(x, g, kernel, **geometry):
     groups = geometry["groups"]
-    w_shape = (g.shape[1], x.shape[1] // groups if x.shape[1] % groups == 0 else -1) + kernel
+    per_group = x.shape[1] // groups if x.shape[1] % groups == 0 else -1     # -1: _check refuses
+    w_shape = (g.shape[1], per_group) + kernel
     _check(x.shape, w_shape, g.shape, **geometry)
     x, g = _common(x, g)
     from ..kernels import cpu_conv
