@@ -2,9 +2,10 @@
 
 ``SPECS[name] = Spec(draw, call, ref)``: ``draw(data, dtype)`` returns a list of NumPy inputs,
 ``call(*tensors)`` runs the primitive through tinyad's public ops and ``ref(*arrays)`` through
-NumPy. tests/test_primitives.py checks every entry, and fails if a primitive has none.
+NumPy. tests/test_primitives.py checks every entry, and fails if a primitive has none. vmap's
+test maps the float and boolean arrays (and integer ones too with ``mapped_ints``: labels).
 spec_base.py holds ``Spec`` and the drawing helpers; window_specs.py the entries of the
-convolution and pooling primitives.
+convolution and pooling primitives; operation_specs.py those of issue #15's operations.
 """
 import numpy as np
 from hypothesis import strategies as st
@@ -12,6 +13,7 @@ from hypothesis.extra import numpy as hnp
 
 import tinyad as ad
 from tinyad import ops
+from tinyad.batching import map_arrays
 
 from spec_base import Spec, shape, values
 from window_specs import WINDOW_SPECS
@@ -148,7 +150,7 @@ SPECS = {
     "maximum": Spec(distinct_pair, ops.maximum, np.maximum),
     "minimum": Spec(distinct_pair, ops.minimum, np.minimum),
     "locally_constant": Spec(unary(away_from=0.0), lambda x: ad.apply(
-        ad.PRIMITIVES["locally_constant"], x, value=np.sign(x.data)), np.sign),
+        ad.PRIMITIVES["locally_constant"], x, map_arrays(np.sign, x)), np.sign),
     "select": Spec(select_draw, lambda x, y, c: ops.where(c, x, y),
                    lambda x, y, c: np.where(c, x, y)),
     "identity": Spec(unary(), ops.identity, lambda x: x),
@@ -178,5 +180,10 @@ SPECS = {
                         lambda *a: np.concatenate(a[:-1], a[-1])),
     **WINDOW_SPECS,
     "log_softmax": Spec(log_softmax_draw, ops.log_softmax, log_softmax_ref, atol32=1e-6),
-    "cross_entropy": Spec(xent_draw, ops.softmax_cross_entropy, xent_ref, atol32=1e-6),
+    "cross_entropy": Spec(xent_draw, ops.softmax_cross_entropy, xent_ref, atol32=1e-6,
+                          mapped_ints=True),
 }
+
+from operation_specs import BREADTH_SPECS  # noqa: E402  (it reads the helpers above)
+
+SPECS.update(BREADTH_SPECS)

@@ -15,6 +15,7 @@ class Spec:
     ref: Callable
     second_order: bool = True
     atol32: float = 0.0          # absolute slack in float32 (a cancellation-prone formula)
+    mapped_ints: bool = False    # vmap may map its integer arrays too (labels, not indices)
 
 
 def shape(data, min_dims=0, max_dims=3, min_side=1):

@@ -18,7 +18,7 @@ from .dual import dual_level, unpack
 from .dual_constructor import dual
 from .errors import GradError
 from .interpreter import apply
-from .tensor import Tensor
+from .tensor import zeros_like
 from .transforms import arguments, as_tensor, float_leaf, leaf_name, vjp
 
 
@@ -28,7 +28,7 @@ def linearize(f, *primals):
     leaves, treedef = tree.flatten(primals)
     xs = [float_leaf(p, "linearize", leaf_name("primal ", treedef, k))
           for k, p in enumerate(leaves)]
-    starts = [Tensor(x._xp.zeros_like(x._data), requires_grad=True) for x in xs]
+    starts = [zeros_like(x).requires_grad_() for x in xs]
     since = clock()
     with dual_level() as level, tape.enable_grad():
         out = f(*treedef.unflatten([dual(x, t) for x, t in zip(xs, starts)]))
@@ -86,5 +86,4 @@ def linear_transpose(f, *primals):
 
 
 def _zeros(p):
-    p = as_tensor(p, "linear_transpose", "a primal")
-    return Tensor(p._xp.zeros_like(p._data))
+    return zeros_like(as_tensor(p, "linear_transpose", "a primal"))

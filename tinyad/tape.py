@@ -59,7 +59,7 @@ class Node:
         self.shapes = None            # filled in when the node is freed, for error messages
 
     def free(self):
-        self.shapes = [tuple(x._data.shape) for x in self.inputs]   # formatted only on error
+        self.shapes = [x.shape for x in self.inputs]   # formatted only on error
         self.inputs = None
 
     def __repr__(self):
@@ -190,8 +190,9 @@ def _watched(ends, stop_ids):
 
 
 def _tracked_below(t):
-    """A dual number whose primal or tangent (at any lower level) is on the tape."""
-    parts = (t.primal, t.tangent) if t._level >= 0 else ()
+    """A dual number whose primal or tangent, or a batch whose values, are on the tape (at any
+    lower level)."""
+    parts = t._parts() if t._level >= 0 else ()
     return any(p._requires_grad or _tracked_below(p) for p in parts)
 
 

@@ -20,8 +20,8 @@ def activation(name, partial):
 
     def derivative(out, x):
         if x._level < 0 and not (tape.recording() and x._requires_grad) \
-                and kernels.fused(name, x.data):
-            return const(kernels.act_forward(name, x.data)[1])
+                and kernels.fused(name, x._data):
+            return const(kernels.act_forward(name, x._data)[1])
         return partial(out, x)
     return elementwise(name, impl, derivative)
 
@@ -35,5 +35,5 @@ def _gelu_partial(out, x):
 
 tanh = activation("tanh", lambda out, x: 1 - out * out)
 sigmoid = activation("sigmoid", lambda out, x: out * (1 - out))
-relu = activation("relu", lambda out, x: mask(x.data > 0, out))
+relu = activation("relu", lambda out, x: mask(lambda x: x > 0, x, out=out))
 gelu = activation("gelu", _gelu_partial)

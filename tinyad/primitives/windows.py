@@ -14,20 +14,39 @@ in NumPy or Numba). ``F.conv2d`` does not build this matrix (115 MB for the pape
 64): its primitives (convolution.py) take about 1 MB of rows at a time on the CPU; the whole
 matrix serves the GPU path. Both take kernel, stride and dilation as (rows, columns) pairs and
 padding as ((top, bottom), (left, right)) (ops/windows.py brings every accepted spelling to
-these)."""
+these).
+
+Inside vmap a batch of B inputs (N, C, H, W) is one input of B·N images: its window rows,
+ordered (image, y, x), are the B examples' rows one after the other."""
 from .. import kernels, ops
+from ..interpreter import LINEAR, Primitive, apply
 from ..kernels.reference import pads, window_grid
-from ..interpreter import LINEAR, Primitive
 from .rules import array_module
 
 WINDOWS = "x must be (N, C, H, W) and the kernel must fit the padded input"
+
+
+def _im2col_batch(prim, xs, batched, **params):
+    x = xs[0]                                                  # (B, N, C, H, W)
+    cols = apply(prim, ops.reshape(x, -1, *x.shape[2:]), **params)
+    return ops.reshape(cols, x.shape[0], -1, cols.shape[1])
+
+
+def _col2im_batch(prim, cs, batched, shape, **params):
+    c = cs[0]                                                  # (B, N·OH·OW, K)
+    size = c.shape[0]
+    images = apply(prim, ops.reshape(c, -1, c.shape[2]), shape=(size * shape[0],) + shape[1:],
+                   **params)
+    return ops.reshape(images, size, *shape)
+
+
 im2col = Primitive("im2col", lambda x, kernel, stride, padding, dilation:
                    _im2col(x, kernel, stride, padding, dilation),
-                   jvp=LINEAR, shape_rule=WINDOWS,
+                   jvp=LINEAR, shape_rule=WINDOWS, batch=_im2col_batch,
                    vjp=(lambda g, out, x, **geometry: ops.col2im(g, x.shape, **geometry),))
 col2im = Primitive("col2im", lambda c, shape, kernel, stride, padding, dilation:  # Numba, NumPy
                    kernels.col2im(c, shape, kernel, stride, padding, dilation), jvp=LINEAR,
-                   shape_rule=WINDOWS,
+                   shape_rule=WINDOWS, batch=_col2im_batch,
                    vjp=(lambda g, out, c, shape, **geometry: ops.im2col(g, **geometry),))
 
 
