@@ -24,8 +24,8 @@ import numpy as np
 
 from .. import ops
 from ..backend import xp_of
+from ..batching import map_arrays
 from ..errors import ShapeError
-from ..tensor import Tensor
 from .window_args import batched, pads, sizes, unbatched, window_count
 
 
@@ -82,15 +82,37 @@ def gather_planes(x, index):
     """out[n, c, y, x] = x[n, c].flat[index[n, c, y, x]]: a getitem, so gradients flow back to
     the taps picked (scatter_add)."""
     n, c, h, w = x.shape
-    xp = xp_of(index)
-    base = xp.arange(n * c, dtype=np.int64).reshape(n, c, 1, 1) * (h * w)
+    index = index.data
+    base = xp_of(index).arange(n * c, dtype=np.int64).reshape(n, c, 1, 1) * (h * w)
     return ops.reshape(ops.getitem(ops.reshape(x, -1), (index + base).reshape(-1)), index.shape)
 
 
+def select_taps(x, index, taps):
+    """gather_planes for indices that vary across a vmap's batch (which cannot be a getitem's
+    parameter): every window's taps gathered at the shared tap positions, (N, C, OH, Kh, OW, Kw),
+    and summed where the tap is the one picked (a real tap at plane index `index`; ad.where, so
+    the gradient reaches that tap alone and a NaN elsewhere stays out)."""
+    rows, cols, real_rows, real_cols = taps
+    h, w = x.shape[2:]
+    rows, cols = np.clip(rows, 0, h - 1), np.clip(cols, 0, w - 1)
+    win = ops.getitem(x, (slice(None), slice(None), x._xp.asarray(rows[:, :, None, None]),
+                          x._xp.asarray(cols[None, None])))
+    plane = rows[:, :, None, None] * w + cols[None, None]                    # (OH, Kh, OW, Kw)
+    real = real_rows[:, :, None, None] & real_cols[None, None]
+    picked = map_arrays(lambda i: (i[..., :, None, :, None] == xp_of(i).asarray(plane))
+                        & xp_of(i).asarray(real), index)
+    return ops.sum(ops.where(picked, win, 0.0), (3, 5))
+
+
 def _pooled_max(x, taps, return_indices):
-    index = tap_argmax(x.data, *taps)
-    out = gather_planes(x, index)
-    return (out, Tensor(index)) if return_indices else out
+    """x at each window's maximum (tap_argmax), and the plane indices if asked for; each image
+    on its own, so inside vmap the batch's images go to tap_argmax as one batch of images."""
+    def argmax(a):                                       # (..., C, H, W): any leading axes
+        index = tap_argmax(a.reshape((-1,) + a.shape[-3:]), *taps)
+        return index.reshape(a.shape[:-2] + index.shape[2:])
+    index = map_arrays(argmax, x)
+    out = select_taps(x, index, taps) if index._batch_axes else gather_planes(x, index)
+    return (out, index) if return_indices else out
 
 
 def _with_indices(result, added):
