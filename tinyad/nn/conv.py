@@ -67,27 +67,28 @@ class _ConvNd(Module):
         return text + f", bias={self.bias is not None}"
 
 
-class Conv2d(_ConvNd):
+class _Conv(_ConvNd):
+    """Conv1d and Conv2d: PyTorch's signature; the class names its kind, its number of spatial
+    axes and its forward ``function``."""
+    kind, spatial = None, None
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                 groups=1, bias=True, padding_mode="zeros", dtype=np.float32):
+        super().__init__(self.kind, self.spatial, in_channels, out_channels, kernel_size, stride,
+                         padding, dilation, groups, bias, padding_mode, dtype)
+
+
+class Conv2d(_Conv):
     """(N, in_channels, H, W) -> (N, out_channels, OH, OW), OH = (H + 2·padding - dilation·(kh -
     1) - 1) // stride + 1; padding an int, a pair, ((top, bottom), (left, right)), "valid" or
     "same" (stride 1)."""
-    function = staticmethod(F.conv2d)
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True, padding_mode="zeros", dtype=np.float32):
-        super().__init__("Conv2d", 2, in_channels, out_channels, kernel_size, stride, padding,
-                         dilation, groups, bias, padding_mode, dtype)
+    kind, spatial, function = "Conv2d", 2, staticmethod(F.conv2d)
 
 
-class Conv1d(_ConvNd):
+class Conv1d(_Conv):
     """(N, in_channels, L) -> (N, out_channels, OL), OL = (L + 2·padding - dilation·(k - 1) -
     1) // stride + 1; padding an int, ((before, after),), "valid" or "same" (stride 1)."""
-    function = staticmethod(F.conv1d)
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True, padding_mode="zeros", dtype=np.float32):
-        super().__init__("Conv1d", 1, in_channels, out_channels, kernel_size, stride, padding,
-                         dilation, groups, bias, padding_mode, dtype)
+    kind, spatial, function = "Conv1d", 1, staticmethod(F.conv1d)
 
 
 class ConvTranspose2d(_ConvNd):
