@@ -10,7 +10,7 @@ from tinyad.nn import functional as F
 RNG = np.random.default_rng(0)
 X = RNG.standard_normal((3, 2, 4, 6, 6))                    # 3 examples of (2, 4, 6, 6) images
 W = RNG.standard_normal((6, 2, 3, 3))                       # 2 groups of 4 -> 6 channels
-WT = RNG.standard_normal((4, 3, 3, 3))                      # transposed: 4 -> 3 per group
+WT = RNG.standard_normal((4, 3, 3, 3))                      # transposed: 2 groups, 4 -> 6
 
 
 def stack(f, xs):
@@ -20,7 +20,8 @@ def stack(f, xs):
 LAYERS = {
     "conv2d same, dilated, grouped": lambda x: F.conv2d(x, W, None, 1, "same", 2, 2),
     "conv2d strided, uneven pads": lambda x: F.conv2d(x, W, None, 2, ((1, 0), (0, 2)), 1, 2),
-    "conv_transpose2d": lambda x: F.conv_transpose2d(x, WT, None, 2, 1, 1, 1, 1),
+    "conv_transpose2d grouped, dilated":
+        lambda x: F.conv_transpose2d(x, WT, None, 2, 1, 1, 2, 2),
     "conv1d": lambda x: F.conv1d(x[:, :, 0], W[:, :, 0], None, 1, 1, 1, 2),
     "max_pool2d padded": lambda x: F.max_pool2d(x, 3, 2, 1),
     "max_pool2d dilated, ceil_mode": lambda x: F.max_pool2d(x, 2, 2, 0, 2, True),
