@@ -61,8 +61,8 @@ def full(shape, fill_value, *, dtype=None, requires_grad=False, device="cpu"):
     """A tensor of `shape` filled with `fill_value` (bool, int64 or float32 by its type)."""
     dtype = _number_dtype(fill_value) if dtype is None else dtype
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
-    return _filled("full", lambda xp, s, d: xp.full(s, fill_value, d), shape, dtype, requires_grad,
-                   device)
+    return _filled("full", lambda xp, s, d: xp.full(s, fill_value, d), shape, dtype,
+                   requires_grad, device)
 
 
 def full_like(x, fill_value, *, dtype=None, requires_grad=False):

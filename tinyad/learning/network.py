@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from .. import backend, kernels, nn, tape
 from ..backend import xp_of
-from ..nn.im2col import pair
+from ..ops.windows import _geometry, _two
 from ..primitives import convolution as conv, pooling as pool
 from ..tensor import Tensor
 
@@ -41,10 +41,14 @@ class MaxPool:
     params = ()
 
     def __init__(self, module, rule):
-        self.module, self.kernel = module, pair(module.kernel_size, "kernel_size")
-        if pair(module.stride, "stride") != self.kernel:
+        self.module, self.kernel = module, _two(module.kernel_size)
+        if _two(module.stride) != self.kernel:
             raise TypeError(f"{rule}: MaxPool2d with a stride other than its kernel is not "
                             f"supported (kernel {self.kernel}, stride {module.stride})")
+        if (_two(module.padding), _two(module.dilation)) != ((0, 0), (1, 1)) or \
+                module.ceil_mode or module.return_indices:
+            raise TypeError(f"{rule}: MaxPool2d with padding, dilation, ceil_mode or "
+                            "return_indices is not supported")
 
     def forward(self, h):
         m = pool.max_pool2d.impl(h, self.kernel)
@@ -124,15 +128,19 @@ class Layer:
     def is_conv(self):
         return isinstance(self.module, nn.Conv2d)
 
+    @property
+    def geometry(self):
+        """A Conv2d's stride, padding, dilation and groups as the conv primitives take them."""
+        m = self.module
+        return _geometry(m.stride, m.padding, m.dilation, m.groups)
+
     def affine(self, x):
         """(h, f'(a)) for input x: one kernels.bias_act pass for a dense layer, the conv2d map
         (bias added in cache) then kernels.act_forward for a convolution. No activation: f'
         is None (ones)."""
         w, b = self.module.weight.data, self.module.bias
         if self.is_conv:
-            m = self.module
-            a = conv.conv2d.impl(x, w, *(() if b is None else (b.data,)), stride=m.stride,
-                                 padding=m.padding)
+            a = conv.conv2d.impl(x, w, *(() if b is None else (b.data,)), **self.geometry)
             return (a, None) if self.activation is None else kernels.act_forward(
                 self.activation, a)
         a = x @ w.T
@@ -144,9 +152,7 @@ class Layer:
     def input_error(self, delta, feedback, shape):
         """dL/dx from delta = dL/da, with `feedback` (W's shape) in place of W."""
         if self.is_conv:
-            return conv.conv2d_transpose.impl(delta, feedback, tuple(shape),
-                                              stride=self.module.stride,
-                                              padding=self.module.padding)
+            return conv.conv2d_transpose.impl(delta, feedback, tuple(shape), **self.geometry)
         return delta @ feedback
 
     def stages_back(self, g, saved):
@@ -168,8 +174,7 @@ class Layer:
         weight, bias = self.module.weight, self.module.bias
         if self.is_conv:
             accumulate(weight, conv.conv2d_weight.impl(x, delta, self.module.kernel_size,
-                                                       stride=self.module.stride,
-                                                       padding=self.module.padding))
+                                                       **self.geometry))
             channel_sums = (0, 2, 3)
         else:
             accumulate(weight, delta.reshape(-1, delta.shape[-1]).T
@@ -190,6 +195,10 @@ def layers_of(model, rule):
     layers, pending = [], []
     for m in model.modules():
         if isinstance(m, (nn.Linear, nn.Conv2d)):
+            if isinstance(m, nn.Conv2d) and (isinstance(m.padding, str)
+                                             or m.padding_mode != "zeros"):
+                raise TypeError(f"{rule}: Conv2d needs numeric zero padding, got padding="
+                                f"{m.padding!r}, padding_mode={m.padding_mode!r}")
             layers.append(Layer(m, pre=pending))
             pending = []
         elif type(m) in ACTIVATIONS:
