@@ -193,3 +193,19 @@ def test_dfa_and_activity_perturbation_train_a_layer_norm_from_the_layers_own_si
     for rule in (learning.DFA(seed=0), learning.ForwardGradient(perturb="activities", seed=0)):
         _, g = run_rule(rule, model, x, y)
         np.testing.assert_allclose(g[norm], exact[norm], rtol=1e-5, atol=1e-7)
+
+
+def test_manual_backprop_through_a_dilated_grouped_conv_and_what_is_refused():
+    nn.init.seed(0)
+    model = nn.Sequential(nn.Conv2d(2, 4, 3, padding=2, dilation=2, groups=2, dtype=np.float64),
+                          nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 3, dtype=np.float64))
+    x, y = ad.tensor(np.random.default_rng(0).standard_normal((3, 2, 6, 6))), np.array([0, 1, 2])
+    _, g_bp = run_rule(learning.Backprop(), model, x, y)
+    _, g_mb = run_rule(learning.ManualBackprop(), model, x, y)
+    np.testing.assert_allclose(g_mb, g_bp, rtol=1e-9, atol=1e-12)
+    x = ad.randn(2, 1, 4, 4, seed=0)
+    for layers, message in (([nn.Conv2d(1, 2, 3, padding="same")], "numeric zero padding"),
+                            ([nn.MaxPool2d(2, padding=1)], "MaxPool2d with padding")):
+        model = nn.Sequential(*layers, nn.Flatten(), nn.Linear(8, 3))   # refused before it runs
+        with pytest.raises(TypeError, match=f"DFA: .*{message}"):
+            learning.DFA().backward(model, F.cross_entropy, x, np.array([0, 2]))
