@@ -42,8 +42,9 @@ from .errors import AxisError, DeviceError, DtypeError, GradError, IndexingError
 from .tensor import Tensor, ones, ones_like, randn, tensor, zeros, zeros_like
 
 # rung 2: the interpreter: the modes in force per thread (recording, dual levels, observers),
-# dual numbers (forward mode), the tape (reverse mode), and apply, where every operation runs
-from . import modes
+# dual numbers (forward mode), the tape (reverse mode) and what its nodes keep, and apply,
+# where every operation runs
+from . import modes, node
 from .dual import Dual, dual_level
 from .tape import enable_grad, is_grad_enabled, no_grad
 from .interpreter import PRIMITIVES, Primitive, apply
@@ -73,7 +74,7 @@ __version__ = "0.1.0"
 
 # rung 6: libraries on the engine, loaded on first use (``ad.nn``, ``ad.optim``...), so that
 # ``import tinyad`` is fast. The programs (the ``tinyad`` command) sit above them, in cli.py.
-_SUBMODULES = ("nn", "optim", "data", "learning", "viz", "kernels")
+_SUBMODULES = ("nn", "optim", "data", "learning", "viz", "kernels", "autograd")
 _LAZY = {"save": "serialization", "load": "serialization"}
 
 

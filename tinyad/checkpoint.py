@@ -21,7 +21,7 @@ an error.
 import functools
 
 from . import tape, tree
-from .calls import Outputs, clock, closed_over, one_node, stand_in
+from .calls import Outputs, arguments_read, clock, closed_over, one_node, stand_in, tensors_at
 from .errors import GradError
 from .tensor import Tensor
 
@@ -39,12 +39,13 @@ def checkpoint(f):
             return f(*args)
         plain = [Tensor(x._data) if isinstance(x, Tensor) else x for x in leaves]
         since = clock()
-        out = f(*treedef.unflatten(plain))      # records only what depends on a closure
+        with arguments_read() as read:
+            out = f(*treedef.unflatten(plain))  # records only what depends on a closure
         outputs = Outputs(out, name)
         out_leaves = [o for o in tree.leaves(out) if isinstance(o, Tensor)]
         if any(o._level >= 0 for o in out_leaves):
             return f(*args)                     # closes over a dual number: nothing to save
-        captured = closed_over(out_leaves, since)
+        captured = tensors_at(closed_over(out_leaves, since), read, name)
         tracked = list({id(x): x for x in tensors if x._requires_grad}.values())
         del out, out_leaves                     # the recording of this run can go now
         inputs = list({id(x): x for x in tracked + captured}.values())

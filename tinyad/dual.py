@@ -32,6 +32,13 @@ class Dual(Tensor):
         """Cut the tape, keep the perturbation."""
         return Dual(self.primal.detach(), self.tangent.detach(), self._level)
 
+    def _relinked(self, node):
+        """See Tensor._relinked: primal and tangent stay on their own nodes."""
+        t = Dual(self.primal, self.tangent, self._level)
+        if node is not None:
+            t._node, t._requires_grad = node, True
+        return t
+
     def __repr__(self):
         return f"dual(primal={self.primal!r}, tangent={self.tangent!r}, level={self._level})"
 

@@ -2,7 +2,9 @@
 
 A Tensor holds its array in ``_data`` (NumPy on the CPU, CuPy on the GPU). If it was produced by a
 primitive while some input required a gradient, ``_node`` records that application on the tape
-(see tape.py).
+(see tape.py and node.py). ``_version`` counts the times its values were replaced
+(``_assign``: an optimizer step, ``load_state_dict``), so a backward pass whose node saved the
+old values raises instead of reading the new ones, as PyTorch's version counter does.
 
 This file says what a tensor *is*. What you can *do* with one (``+``, ``@``, ``x.sum()``,
 ``x.backward()``...) is in ops/tensor_methods.py, one line per operator into the op layer,
@@ -10,22 +12,26 @@ attached to this class there: the interpreter, which makes tensors, sits between
 (tensor.py below it, ops above), so neither has to import the other in a circle. Autodidax and
 JAX attach their tracers' operators the same way.
 """
+import warnings
+import weakref
+
 import numpy as np
 
 from . import backend
-from .errors import DtypeError, ShapeError
+from .errors import DtypeError, GradError, ShapeError
 
 
 class Tensor:
-    __slots__ = ("_data", "_requires_grad", "grad", "_node", "__weakref__")
+    __slots__ = ("_data", "_requires_grad", "_grad", "_node", "_version", "__weakref__")
     __array_ufunc__ = None      # make NumPy defer: ndarray + Tensor calls Tensor.__radd__
     _level = -1                 # dual level; plain tensors sit below every level (see dual.py)
 
     def __init__(self, data, requires_grad=False):
         self._data = data
         self._node = None
-        self.grad = None
+        self._grad = None
         self._requires_grad = False
+        self._version = 0
         if requires_grad:
             self.requires_grad = True
 
@@ -36,7 +42,32 @@ class Tensor:
     dtype = property(lambda self: self._data.dtype)
     device = property(lambda self: backend.device_of(self._data))
     data = property(lambda self: self._data, doc="The raw array (no copy, no gradient).")
-    is_leaf = property(lambda self: self._node is None)
+    is_leaf = property(lambda self: self._node is None, doc="Not computed on the tape: an input, "
+                       "a parameter, a constant (only leaves get ``.grad`` by default).")
+
+    @property
+    def grad(self):
+        """The gradient ``backward()`` accumulated: on leaves that require one, and on computed
+        tensors that asked for it with ``retain_grad()``; otherwise None (with a warning for a
+        computed tensor, as in PyTorch)."""
+        if self._grad is None and self._node is not None and self._node.retains is None:
+            warnings.warn("tinyad: .grad of a computed (non-leaf) tensor stays None: backward() "
+                          "fills .grad on leaves only; call .retain_grad() on this tensor before "
+                          "backward() to keep its gradient too", UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        self._grad = value
+
+    def retain_grad(self):
+        """Keep this computed tensor's gradient in ``.grad`` during ``backward()`` (added up over
+        calls, as a leaf's); a no-op on a leaf, an error on a tensor without a gradient."""
+        if not self._requires_grad:
+            raise GradError(f"retain_grad: the tensor of shape {self.shape} does not require a "
+                            "gradient, so backward() never reaches it")
+        if self._node is not None:
+            self._node.retains = weakref.ref(self)
 
     @property
     def requires_grad(self):
@@ -98,6 +129,24 @@ class Tensor:
     def detach(self):
         """The same values, cut from the tape (no node, no gradient)."""
         return Tensor(self._data)
+
+    def _assign(self, data):
+        """Replace the values with the new array `data` (an optimizer step, ``load_state_dict``,
+        an initialiser). The version goes up, so a node that saved this tensor for its VJP
+        refuses to run (node.py) rather than read the new values. Never write into the old
+        array instead: a node may hold a view of it (``W.T``), which must keep the values the
+        forward pass saw."""
+        self._data = data
+        self._version += 1
+
+    def _relinked(self, node):
+        """The same value as a new tensor that `node` computed (None: on no node). A node keeps
+        its output this way, as values, never as the tensor that points back at it (a cycle
+        that would keep both alive until the garbage collector runs)."""
+        t = Tensor(self._data)
+        if node is not None:
+            t._node, t._requires_grad = node, True
+        return t
 
     def requires_grad_(self, flag=True):
         self.requires_grad = flag

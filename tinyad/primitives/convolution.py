@@ -16,7 +16,8 @@ and each VJP is one of the three (<u, A v> = <Aᵀ u, v> read three ways):
     conv2d_transpose:  ḡ = conv2d(c̄, w)               w̄ = conv2d_weight(c̄, g)
     conv2d_weight:     x̄ = conv2d_transpose(g, c̄)     ḡ = conv2d(x, c̄)
 
-so higher derivatives never leave the family. The bias, when given, is added to each block of
+so higher derivatives never leave the family, and each input's VJP reads only the other
+input (the tape keeps x for w's rule and w for x's; ``saves``). The bias, when given, is added to each block of
 the output while it is in cache (its JVP broadcasts t, its VJP sums ḡ over N, OH and OW).
 NumPy arrays run tinyad.kernels.cpu_conv (windows a block of rows at a time, BLAS, Numba);
 other arrays (CuPy) the whole window matrix, through the table's im2col and col2im. The
@@ -121,7 +122,7 @@ def bilinear(op):
 
 
 conv2d = Primitive(                   # inputs x, w and an optional bias b
-    "conv2d", _forward, shape_rule=RULE,
+    "conv2d", _forward, shape_rule=RULE, saves=((1,), (0,), ()),
     jvp=(lambda t, out, x, w, *b, stride, padding: ops.conv2d(t, w, None, stride, padding),
          lambda t, out, x, w, *b, stride, padding: ops.conv2d(x, t, None, stride, padding),
          lambda t, out, x, w, b, stride, padding:
@@ -132,13 +133,13 @@ conv2d = Primitive(                   # inputs x, w and an optional bias b
          ops.conv2d_weight(x, g, w.shape[2:], stride, padding),
          lambda g, out, x, w, b, stride, padding: ops.sum(g, (0, 2, 3))))
 conv2d_transpose = Primitive(
-    "conv2d_transpose", _transpose, shape_rule=RULE,
+    "conv2d_transpose", _transpose, shape_rule=RULE, saves=((1,), (0,)),
     jvp=bilinear(lambda a, b, **params: ops.conv2d_transpose(a, b, **params)),
     vjp=(lambda c, out, g, w, shape, stride, padding: ops.conv2d(c, w, None, stride, padding),
          lambda c, out, g, w, shape, stride, padding:
          ops.conv2d_weight(c, g, w.shape[2:], stride, padding)))
 conv2d_weight = Primitive(
-    "conv2d_weight", _weight, shape_rule=RULE,
+    "conv2d_weight", _weight, shape_rule=RULE, saves=((1,), (0,)),
     jvp=bilinear(lambda a, b, **params: ops.conv2d_weight(a, b, **params)),
     vjp=(lambda c, out, x, g, kernel, stride, padding:
          ops.conv2d_transpose(g, c, x.shape, stride, padding),

@@ -10,10 +10,11 @@ from .rules import array_module
 INDEXING = ("an integer index of an axis of length n lies in [-n, n), an index array holds "
             "such integers, and there is at most one index per axis")
 getitem = Primitive("getitem", lambda x, index: x[index], jvp=LINEAR, shape_rule=INDEXING,
+                    saves=(),
                     vjp=(lambda g, out, x, index: ops.scatter_add(g, index, x.shape),))
 scatter_add = Primitive("scatter_add",                      # zeros(shape) with g added at index
                         lambda g, index, shape: _scatter_add(g, index, shape), jvp=LINEAR,
-                        shape_rule=INDEXING,
+                        shape_rule=INDEXING, saves=(),
                         vjp=(lambda c, out, g, index, shape: ops.getitem(c, index),))
 
 

@@ -6,6 +6,7 @@ from ..interpreter import Primitive
 
 matmul = Primitive("matmul", kernels.matmul,                # x (..., n, k) @ y (..., k, m)
                    shape_rule="x.shape[-1] must equal y.shape[-2]; leading (batch) axes broadcast",
+                   saves=((1,), (0,)),                      # each input's rule reads the other
                    jvp=(lambda t, out, x, y: t @ y,
                         lambda t, out, x, y: x @ t),
                    vjp=(lambda g, out, x, y: g @ ops.swap_last(y),

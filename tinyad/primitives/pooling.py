@@ -18,6 +18,7 @@ import numpy as np
 from .. import ops
 from ..backend import xp_of
 from ..interpreter import LINEAR, Primitive
+from ..node import OUT
 
 RULE = "x is (N, C, H, W) with H >= kh and W >= kw"
 
@@ -84,12 +85,12 @@ def whole_scatter(g, x, m, kernel):
 
 # --- the primitives ----------------------------------------------------------------------------
 max_pool2d = Primitive(
-    "max_pool2d", _forward, shape_rule=RULE,
+    "max_pool2d", _forward, shape_rule=RULE, saves=(0, OUT),
     jvp=(lambda t, out, x, kernel: ops.max_pool2d_gather(t, x.data, out.data, kernel),),
     vjp=(lambda g, out, x, kernel: ops.max_pool2d_scatter(g, x.data, out.data, kernel),))
 max_pool2d_gather = Primitive(
-    "max_pool2d_gather", _gather_impl, jvp=LINEAR, shape_rule=RULE,
+    "max_pool2d_gather", _gather_impl, jvp=LINEAR, shape_rule=RULE, saves=(),
     vjp=(lambda c, out, t, x, m, kernel: ops.max_pool2d_scatter(c, x, m, kernel),))
 max_pool2d_scatter = Primitive(
-    "max_pool2d_scatter", _scatter_impl, jvp=LINEAR, shape_rule=RULE,
+    "max_pool2d_scatter", _scatter_impl, jvp=LINEAR, shape_rule=RULE, saves=(),
     vjp=(lambda c, out, g, x, m, kernel: ops.max_pool2d_gather(c, x, m, kernel),))

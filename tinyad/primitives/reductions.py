@@ -2,11 +2,13 @@
 between ties). `axis` is None or a sorted tuple of non-negative axes (ops checks it)."""
 from .. import ops
 from ..interpreter import LINEAR, Primitive
+from ..node import OUT
 from .rules import array_module, constant_of
 
 sum = Primitive("sum", lambda x, axis, keepdims: x.sum(axis=axis, keepdims=keepdims), jvp=LINEAR,
-                vjp=(lambda g, out, x, axis, keepdims: ops.expand_to(g, x.shape, axis),))
+                saves=(), vjp=(lambda g, out, x, axis, keepdims: ops.expand_to(g, x.shape, axis),))
 max = Primitive("max", lambda x, axis, keepdims: x.max(axis=axis, keepdims=keepdims),
+                saves=(0, OUT),
                 jvp=(lambda t, out, x, axis, keepdims:
                      ops.sum(t * _argmax_mask(x, out, axis), axis, keepdims),),
                 vjp=(lambda g, out, x, axis, keepdims:

@@ -2,7 +2,8 @@
 
 Elementwise primitives give their partial derivatives once, ``d_i(out, *args) = ∂out/∂arg_i``;
 both rules follow from it: ``jvp_i = t * d_i`` and ``vjp_i = g * d_i`` (broadcast inputs are
-summed back to their shape by the interpreter's one fitting step).
+summed back to their shape by the interpreter's one fitting step). ``saves`` says what the
+partials read (node.Saves), so the tape keeps only that.
 
 Masks such as ``x > 0`` and signs are *locally constant*: their derivative is zero almost
 everywhere. When nothing records, a mask is a plain constant. When the tape records a rule (a
@@ -23,10 +24,11 @@ from ..tensor import Tensor
 BROADCAST = "broadcasting: aligned from the right, each axis pair must be equal or contain a 1"
 
 
-def elementwise(name, impl, *partials, shape_rule=BROADCAST):
-    """A primitive applied elementwise, from its partial derivatives ``d_i(out, *args)``."""
+def elementwise(name, impl, *partials, saves, shape_rule=BROADCAST):
+    """A primitive applied elementwise, from its partial derivatives ``d_i(out, *args)``, which
+    read what `saves` declares."""
     rules = tuple(_times(d) for d in partials)
-    return Primitive(name, impl, jvp=rules, vjp=rules, shape_rule=shape_rule)
+    return Primitive(name, impl, jvp=rules, vjp=rules, shape_rule=shape_rule, saves=saves)
 
 
 def _times(d):
@@ -39,12 +41,13 @@ def const(array):
 
 
 def zeros_like(x):
-    """A constant tensor of zeros in x's shape and dtype."""
-    return const(array_module(x.data).zeros_like(x.data))
+    """A constant tensor of zeros in x's shape and dtype (x may be a value the tape did not
+    keep: only its shape, dtype and device are read)."""
+    return const(x._xp.zeros(x.shape, x.dtype))
 
 
 locally_constant = Primitive(           # out = value, read from x; zero derivative
-    "locally_constant", lambda x, value: value,
+    "locally_constant", lambda x, value: value, saves=(),
     jvp=(lambda t, out, x, value: zeros_like(out),),
     vjp=(lambda g, out, x, value: zeros_like(x),))
 

@@ -1,22 +1,24 @@
 """Shape: reshape, transpose, broadcast_to, concatenate. All linear: each is its own JVP, and
-its VJP is the adjoint map (reshape back, the inverse permutation, sum, slice)."""
+its VJP is the adjoint map (reshape back, the inverse permutation, sum, slice), which needs the
+inputs' shapes only: the tape keeps no values (``saves=()``)."""
 import numpy as np
 
 from .. import ops
 from ..interpreter import LINEAR, Primitive, unbroadcast
 from .rules import BROADCAST, array_module
 
-reshape = Primitive("reshape", lambda x, shape: x.reshape(shape), jvp=LINEAR,
+reshape = Primitive("reshape", lambda x, shape: x.reshape(shape), jvp=LINEAR, saves=(),
                     shape_rule="the new shape must hold as many elements as the old",
                     vjp=(lambda g, out, x, shape: ops.reshape(g, x.shape),))
-transpose = Primitive("transpose", lambda x, axes: x.transpose(axes), jvp=LINEAR,
+transpose = Primitive("transpose", lambda x, axes: x.transpose(axes), jvp=LINEAR, saves=(),
                       shape_rule="axes must be a permutation of the input's axes",
                       vjp=(lambda g, out, x, axes: ops.transpose(g, *np.argsort(axes)),))
 broadcast_to = Primitive("broadcast_to", lambda x, shape: array_module(x).broadcast_to(x, shape),
-                         jvp=LINEAR, shape_rule=BROADCAST,
+                         jvp=LINEAR, shape_rule=BROADCAST, saves=(),
                          vjp=(lambda g, out, x, shape: unbroadcast(g, x.shape),))
 concatenate = Primitive("concatenate", lambda *xs, axis: _concatenate(xs, axis),
                         jvp=LINEAR, shape_rule="every axis but the joined one must be equal",
+                        saves=(),                  # shapes only: _piece
                         vjp=lambda i, g, out, *xs, axis: ops.getitem(g, _piece(xs, i, axis)))
 
 

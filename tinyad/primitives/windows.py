@@ -7,12 +7,12 @@ from .rules import array_module
 
 WINDOWS = "x must be (N, C, H, W) and the kernel must fit the padded input"
 im2col = Primitive("im2col", lambda x, kernel, stride, padding: _im2col(x, kernel, stride, padding),
-                   jvp=LINEAR, shape_rule=WINDOWS,
+                   jvp=LINEAR, shape_rule=WINDOWS, saves=(),
                    vjp=(lambda g, out, x, kernel, stride, padding:
                         ops.col2im(g, x.shape, kernel, stride, padding),))
 col2im = Primitive("col2im", lambda c, shape, kernel, stride, padding:    # Numba's, or NumPy's
                    kernels.col2im(c, shape, kernel, stride, padding), jvp=LINEAR,
-                   shape_rule=WINDOWS,
+                   shape_rule=WINDOWS, saves=(),
                    vjp=(lambda g, out, c, shape, kernel, stride, padding:
                         ops.im2col(g, kernel, stride, padding),))
 
