@@ -139,7 +139,7 @@ def recorded_since(roots, since, stops=()):
         if id(v) in seen:
             continue
         seen.add(id(v))
-        if type(v) is not Node or v.index < since or v.parents is None:
+        if type(v) is not Node or v.index < since or v.inputs is None:
             older.append(v)
             continue
         made.append(v)

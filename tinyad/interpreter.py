@@ -31,11 +31,11 @@ back (from the input's shape and dtype alone: the tape may not have kept its val
 ``broadcast_to``, ``sum``, ``reshape`` and ``astype`` through the table, so this module never
 imports the op layer built on top of it.
 """
-from . import backend, tape
+from . import backend
 from .dual import Dual
 from .errors import DeviceError, IndexingError, ShapeError, shapes
 from .modes import current
-from .node import ALL, Saves
+from .node import ALL, Node, Saves
 from .tensor import Tensor
 
 PRIMITIVES = {}   # name -> Primitive: the table that tests enumerate
@@ -61,23 +61,27 @@ class Primitive:
         self.name, self.impl, self.jvp, self.vjp = name, impl, jvp, vjp
         self.shape_rule, self.saves = shape_rule, Saves(saves)
         self.forward, self.value_and_tangent = forward, value_and_tangent
-        if self.saves.per_rule is not None and type(vjp) is tuple \
-                and len(self.saves.per_rule) != len(vjp):
-            raise ValueError(f"{name}: saves={saves!r} has {len(self.saves.per_rule)} entries "
-                             f"for {len(vjp)} VJP rules")
+        rules = self.saves.rules
+        if rules and type(rules[0]) is not frozenset and type(vjp) is tuple \
+                and len(rules) != len(vjp):
+            raise ValueError(f"{name}: saves={saves!r} has {len(rules)} entries for "
+                             f"{len(vjp)} VJP rules")
         if register:
             PRIMITIVES[name] = self
 
-    def cotangent(self, i, g, out, args, params):
-        """Input i's share of the output cotangent `g`: its VJP rule applied (one per input, or
-        one rule taking i for primitives with any number of inputs), fitted to input i's shape
-        and dtype (``fit_cotangent``)."""
-        rules = self.vjp
-        if type(rules) is tuple:
-            share = rules[i](g, out, *args, **params)
-        else:
-            share = rules(i, g, out, *args, **params)
-        return fit_cotangent(share, args[i])
+    def cotangents(self, g, out, args, params, parents):
+        """[(parents[i], input i's share of the output cotangent `g`)] for each input whose
+        parent is not None: its VJP rule applied (one per input, or one rule taking i for
+        primitives with any number of inputs), fitted to input i's shape and dtype
+        (``fit_cotangent``)."""
+        rules, shares = self.vjp, []
+        per_input = type(rules) is tuple
+        for i, parent in enumerate(parents):
+            if parent is not None:
+                share = rules[i](g, out, *args, **params) if per_input \
+                    else rules(i, g, out, *args, **params)
+                shares.append((parent, fit_cotangent(share, args[i])))
+        return shares
 
     def __call__(self, *args, **params):
         return apply(self, *args, **params)
@@ -103,8 +107,8 @@ def apply(prim, *args, **params):
         out = Tensor(value)
     else:
         out = Tensor(_compute(prim, prim.impl, args, params))
-    if taped:
-        tape.record(prim, args, params, out, residual)
+    if taped:                          # written to the tape: a node on the output
+        out._node, out._requires_grad = Node(prim, args, params, out, residual), True
     if modes.observers:                # empty, the usual case: one test
         for entry in modes.observers:
             entry.value(prim, args, params, out)
@@ -198,7 +202,7 @@ def fit_tangent(tangent, out):
 def fit_cotangent(cotangent, x):
     """``fit_tangent``'s adjoint: sum a cotangent down to x's shape, in x's dtype. d/dx of
     out = x + b with x (3, 1), b (3, 4) is the row sums of the cotangent. (x may be a saved
-    input or its stand-in, node.Unsaved: only its shape and dtype are read.)"""
+    input or its stand-in, node.StandIn: only its shape and dtype are read.)"""
     shape = x.shape
     if cotangent._data.shape != shape:
         cotangent = unbroadcast(cotangent, shape)

@@ -1,7 +1,7 @@
 """Reverse mode: the tape, and the backward pass that reads it from the end.
 
-When a primitive runs on an input that requires a gradient, ``apply`` records the application
-(``record``): a ``Node`` on the output (node.py) that points to its inputs' nodes (or to the leaf
+When a primitive runs on an input that requires a gradient, ``apply`` records the application:
+a ``Node`` on the output (node.py) that points to its inputs' nodes (or to the leaf
 tensors, for parameters) and keeps only the values its VJP rules read. Nodes are numbered as they
 are created, so the numbers form a Wengert list: every node's inputs were made before it. The
 backward pass therefore needs no recursion: collect the nodes reachable from the output, sort them
@@ -50,13 +50,6 @@ def is_grad_enabled():
     return recording()
 
 
-def record(prim, args, params, out, residual=None):
-    """Write ``out = prim(*args, **params)`` to the tape: `out` now requires a gradient, and its
-    node keeps what the VJP rules will read (and `residual`, computed by the forward pass)."""
-    out._node = Node(prim, args, params, out, residual)
-    out._requires_grad = True
-
-
 def vertex(t):
     """Where the backward pass meets tensor t: the node that computed it, or t itself (a leaf)."""
     node = t._node
@@ -70,8 +63,8 @@ def backward(out, gradient=None, retain_graph=False, create_graph=False):
         raise GradError(f"backward: the tensor of shape {out.shape} does not require a gradient "
                         "(no input had requires_grad=True, or it was made under no_grad)")
     grads, leaves = _run([out], [seed], (), retain_graph, create_graph)
-    for key, leaf in leaves.items():
-        g = grads.get(key)
+    for leaf in leaves:
+        g = grads.get(leaf)
         if g is None:
             continue
         if not create_graph:
@@ -103,7 +96,7 @@ def reached(outputs, inputs, gradients, retain_graph, create_graph, where):
     roots = [o for o in outputs if o._requires_grad]
     seeds = [s for o, s in zip(outputs, seeds) if o._requires_grad]
     grads, _ = _run(roots, seeds, inputs, retain_graph, create_graph)
-    return [grads.get(id(vertex(x))) for x in inputs]
+    return [grads.get(vertex(x)) for x in inputs]
 
 
 def _seed(out, gradient, where):
@@ -122,26 +115,27 @@ def _seed(out, gradient, where):
 
 
 def _run(roots, seeds, stops, retain_graph, create_graph):
-    """The backward pass. Returns cotangents by id(vertex) and the leaves reached, by id."""
+    """The backward pass. Returns the cotangents by vertex (a node, or a leaf: keys by
+    identity) and the leaves reached."""
     nodes, ends = walk(roots, stops)
-    stop_ids = {id(vertex(x)) for x in stops}
     if create_graph is None:
-        create_graph = recording() and _watched(nodes, ends, stop_ids)
+        create_graph = recording() and _watched(nodes, ends, {vertex(x) for x in stops})
     retain_graph = retain_graph or create_graph   # a recorded backward pass reads the graph
     grads = {}
     for r, s in zip(roots, seeds):
         _add(grads, vertex(r), s)
     with _recording(create_graph):
         for node in nodes:
-            g = grads.pop(id(node), None)    # every consumer of the output has passed its share
+            g = grads.pop(node, None)        # every consumer of the output has passed its share
             if g is not None:
-                if node.retains is not None:
-                    _retain(node.retains(), g, create_graph)
+                if node.extra is not None:
+                    _retain(node.retained(), g, create_graph)
                 for parent, share in node.cotangents(g):
-                    _add(grads, parent, share)
+                    old = grads.get(parent)
+                    grads[parent] = share if old is None else old + share
             if not retain_graph:
                 node.free()
-    return grads, {id(t): t for t in ends if t._requires_grad}
+    return grads, [t for t in ends if t._requires_grad]
 
 
 def outer_tracked(roots, stops):
@@ -149,40 +143,44 @@ def outer_tracked(roots, stops):
     requires a gradient other than `stops`, a stop that is itself computed from one, or a dual
     number whose primal or tangent is on the tape (reverse over forward over reverse)."""
     nodes, ends = walk(roots, stops)
-    return _watched(nodes, ends, {id(vertex(x)) for x in stops})
+    return _watched(nodes, ends, {vertex(x) for x in stops})
 
 
 def walk(roots, stops=()):
     """The tape behind tensors `roots`: the nodes reachable from them, newest first (the order
     backward visits them), and the tensors where the walk ended (leaves that require a gradient,
-    and the tensors in `stops`), in the order first reached, inputs left to right."""
-    stop = {id(vertex(s)): s for s in stops}
+    and the tensors in `stops`), in the order first reached, inputs left to right. (Nodes and
+    tensors are kept in sets and dicts by identity: neither defines an equality of its own
+    that these would call.)"""
+    stop = {vertex(s): s for s in stops}
     seen, nodes, ends = set(), [], []
     stack = [vertex(r) for r in reversed(roots)]
     while stack:
         v = stack.pop()
-        if id(v) in seen:
+        if v in seen:
             continue
-        seen.add(id(v))
-        if id(v) in stop or type(v) is not Node:
-            ends.append(stop.get(id(v), v))
+        seen.add(v)
+        if type(v) is not Node or v in stop:
+            ends.append(stop.get(v, v))
             continue
-        if v.parents is None:
-            inputs, out = v.shapes
+        if v.inputs is None:
+            shapes = ", ".join(str(p.shape) if p is not None else "a constant" for p in v.parents)
             raise GradError(
                 f"backward through a freed graph: node #{v.index} '{v.prim.name}' (inputs "
-                f"{', '.join(map(str, inputs))} -> {out}) was freed by backward(); pass "
-                "retain_graph=True to the first backward() to go through the graph twice")
+                f"{shapes} -> {v.shape}) was freed by backward(); pass retain_graph=True to "
+                "the first backward() to go through the graph twice")
         nodes.append(v)
-        stack.extend(p for p in reversed(v.parents) if p is not None)
+        for p in reversed(v.parents):
+            if p is not None and p not in seen:
+                stack.append(p)
     nodes.sort(key=attrgetter("index"), reverse=True)
     return nodes, ends
 
 
-def _watched(nodes, ends, stop_ids):
+def _watched(nodes, ends, stop_vertices):
     """Whether an outer transform is watching (see ``outer_tracked``), from a walk's result."""
     for t in ends:
-        stop = id(vertex(t)) in stop_ids
+        stop = vertex(t) in stop_vertices
         if (t._requires_grad and not stop) or (stop and t._node is not None) or tracked_below(t):
             return True
     return any(node.watched for node in nodes)   # a constant input that is a tracked dual
@@ -196,6 +194,5 @@ def _retain(t, g, create_graph):
 
 
 def _add(grads, v, g):
-    key = id(v)
-    old = grads.get(key)
-    grads[key] = g if old is None else old + g
+    old = grads.get(v)
+    grads[v] = g if old is None else old + g

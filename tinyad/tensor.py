@@ -2,9 +2,9 @@
 
 A Tensor holds its array in ``_data`` (NumPy on the CPU, CuPy on the GPU). If it was produced by a
 primitive while some input required a gradient, ``_node`` records that application on the tape
-(see tape.py and node.py). ``_version`` counts the times its values were replaced
-(``_assign``: an optimizer step, ``load_state_dict``), so a backward pass whose node saved the
-old values raises instead of reading the new ones, as PyTorch's version counter does.
+(see tape.py and node.py). ``_version`` says when its values were last replaced (``_assign``:
+an optimizer step, ``load_state_dict``), on the clock that also numbers the tape's nodes: a node
+that saved the tensor before that refuses to read it, as PyTorch's version counter does.
 
 This file says what a tensor *is*. What you can *do* with one (``+``, ``@``, ``x.sum()``,
 ``x.backward()``...) is in ops/tensor_methods.py, one line per operator into the op layer,
@@ -12,13 +12,20 @@ attached to this class there: the interpreter, which makes tensors, sits between
 (tensor.py below it, ops above), so neither has to import the other in a circle. Autodidax and
 JAX attach their tracers' operators the same way.
 """
+import itertools
 import warnings
-import weakref
 
 import numpy as np
 
 from . import backend
 from .errors import DtypeError, GradError, ShapeError
+
+
+class Clock:
+    """One clock for the tape's Wengert numbers (node.py) and tensors' versions (``_assign``):
+    ``next(Clock.ticks)`` reads it; `last_assigned` is the time of the latest ``_assign``."""
+    ticks = itertools.count(1)
+    last_assigned = 0
 
 
 class Tensor:
@@ -50,7 +57,7 @@ class Tensor:
         """The gradient ``backward()`` accumulated: on leaves that require one, and on computed
         tensors that asked for it with ``retain_grad()``; otherwise None (with a warning for a
         computed tensor, as in PyTorch)."""
-        if self._grad is None and self._node is not None and self._node.retains is None:
+        if self._grad is None and self._node is not None and self._node.retained() is None:
             warnings.warn("tinyad: .grad of a computed (non-leaf) tensor stays None: backward() "
                           "fills .grad on leaves only; call .retain_grad() on this tensor before "
                           "backward() to keep its gradient too", UserWarning, stacklevel=2)
@@ -67,7 +74,7 @@ class Tensor:
             raise GradError(f"retain_grad: the tensor of shape {self.shape} does not require a "
                             "gradient, so backward() never reaches it")
         if self._node is not None:
-            self._node.retains = weakref.ref(self)
+            self._node.retain(self)
 
     @property
     def requires_grad(self):
@@ -132,12 +139,13 @@ class Tensor:
 
     def _assign(self, data):
         """Replace the values with the new array `data` (an optimizer step, ``load_state_dict``,
-        an initialiser). The version goes up, so a node that saved this tensor for its VJP
-        refuses to run (node.py) rather than read the new values. Never write into the old
+        an initialiser). The version becomes the clock's time, later than every node recorded
+        so far, so a node that saved this tensor for its VJP refuses to run (node.py) rather
+        than read the new values. Never write into the old
         array instead: a node may hold a view of it (``W.T``), which must keep the values the
         forward pass saw."""
         self._data = data
-        self._version += 1
+        self._version = Clock.last_assigned = next(Clock.ticks)
 
     def _relinked(self, node):
         """The same value as a new tensor that `node` computed (None: on no node). A node keeps

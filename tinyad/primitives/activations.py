@@ -3,15 +3,18 @@
 kernel table says so, and the formula written here in tinyad ops serves every higher order."""
 from .. import kernels, tape
 from ..interpreter import Primitive
+from ..tensor import Tensor
 from ..kernels.activations import GELU_A, GELU_K
 from ..node import OUT
 from .. import ops
 from .rules import BROADCAST, const, mask
 
 
-def activation(name, partial, saves, derivative_saved=True):
+def activation(name, partial, saves, derivative_saved=True, of_output=False):
     """Activation `name` of tinyad.kernels.ACTIVATIONS; `partial(out, x)` its derivative in
     tinyad ops (exact to any order; tests hold it to the definition), reading what `saves` says.
+    ``of_output=True``: the partial is arithmetic on the output alone (tanh' = 1 - out²), so a
+    backward pass that is not recorded evaluates it on the output's array, not op by op.
 
     Where ``kernels.fused(name, x)`` picks a kernel for x's device and dtype, one pass gives
     the value and the derivative: the tape keeps the derivative as the node's residual, and a
@@ -40,6 +43,8 @@ def activation(name, partial, saves, derivative_saved=True):
         return partial(out, x)
 
     def vjp(g, out, x, residual=None):
+        if residual is None and of_output and type(out) is Tensor and not tape.recording():
+            residual = partial(out._data, None)         # first order, on a plain output
         return g * (const(residual) if residual is not None else partial(out, x))
     return Primitive(name, impl, jvp=(lambda t, out, x: t * derivative(out, x),), vjp=(vjp,),
                      shape_rule=BROADCAST, saves=saves, value_and_tangent=value_and_tangent,
@@ -53,8 +58,8 @@ def _gelu_partial(out, x):
     return s + 2 * k * x * s * (1 - s) * (1 + 3 * a * x * x)
 
 
-tanh = activation("tanh", lambda out, x: 1 - out * out, saves=(OUT,))
-sigmoid = activation("sigmoid", lambda out, x: out * (1 - out), saves=(OUT,))
+tanh = activation("tanh", lambda out, x: 1 - out * out, saves=(OUT,), of_output=True)
+sigmoid = activation("sigmoid", lambda out, x: out * (1 - out), saves=(OUT,), of_output=True)
 relu = activation("relu", lambda out, x: mask(out.data > 0, out), saves=(OUT,),
                   derivative_saved=False)
 gelu = activation("gelu", _gelu_partial, saves=(0,))

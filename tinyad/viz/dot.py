@@ -34,7 +34,7 @@ def to_dot(tensor, names=None):
         look = 'peripheries=2, fillcolor="#fff2b3"' if node is tensor._node else \
             'fillcolor="#ffffff"'
         lines.append(f'  {ids[id(node)]} [label="#{node.index} {node.prim.name}\\n'
-                     f'{tuple(node.out.shape)}", shape=box, style="rounded,filled", {look}];')
+                     f'{node.shape}", shape=box, style="rounded,filled", {look}];')
         for k, (x, parent) in enumerate(zip(node.inputs, node.parents)):
             if parent is None:                  # a constant: its own oval, beside this node
                 source = f"{ids[id(node)]}c{k}"

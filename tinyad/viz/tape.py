@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import backend
 from ..errors import GradError
-from ..node import Node, Unsaved
+from ..node import Node, StandIn
 from ..tape import enable_grad, walk as tape_walk
 from ..tensor import Tensor, tensor
 from .table import abbrev, show
@@ -87,7 +87,7 @@ def leaf_labels(leaves, names):
 
 def constant_label(x):
     """'const 2' for a single number, 'const (3, 2)' for an array or a value not kept."""
-    return "const " + (abbrev(x.numpy()) if x.size == 1 and type(x) is not Unsaved
+    return "const " + (abbrev(x.numpy()) if x.size == 1 and not isinstance(x, StandIn)
                        else str(x.shape))
 
 
@@ -118,19 +118,19 @@ def _row(node, labels):
     inputs = input_labels(node, labels)
     saved = []
     for label, x in zip(inputs, node.inputs):
-        if type(x) is Unsaved:
+        if isinstance(x, StandIn):
             continue
         item = label if label.startswith("const ") and x.size == 1 else \
             f"{label}={abbrev(x.numpy())}"
         if item not in saved:
             saved.append(item)
     out = node.output()
-    if type(out) is not Unsaved:
+    if not isinstance(out, StandIn):
         saved.append(f"out={abbrev(out.numpy())}")
     if node.residual is not None:
         saved.append(f"residual={abbrev(backend.to_device(node.residual, 'cpu'))}")
     saved += [f"{k}={abbrev(v) if isinstance(v, np.ndarray) else v}"
               for k, v in node.params.items()]
     return {"index": node.index, "op": node.prim.name, "inputs": inputs,
-            "input_shapes": [x.shape for x in node.inputs], "shape": tuple(node.out.shape),
+            "input_shapes": [x.shape for x in node.inputs], "shape": node.shape,
             "saved": ", ".join(saved)}
