@@ -15,19 +15,32 @@ import time
 from pathlib import Path
 
 from tinyad.commands.checks import UsageError
+from tinyad.commands.machine import set_blas_threads
 
 DEFAULT_OUT = Path("runs/bench")
 
 
-def arguments(doc, quick="a seconds-long smoke run"):
+def arguments(doc, quick="a seconds-long smoke run", blas_threads=False):
     """A script's command line with the options every benchmark has: ``--quick`` and ``--out``
-    (a Path, default runs/bench). The description is the first line of `doc`."""
+    (a Path, default runs/bench), and ``--blas-threads`` if asked for (``parse`` sets it). The
+    description is the first line of `doc`."""
     p = argparse.ArgumentParser(description=doc.splitlines()[0])
     p.add_argument("--quick", action="store_true", help=quick)
     p.add_argument("--out", type=Path, default=DEFAULT_OUT,
                    help=f"results folder (default {DEFAULT_OUT}; --out bench/results replaces "
                         "the committed results)")
+    if blas_threads:
+        p.add_argument("--blas-threads", type=int, default=None,
+                       help="OpenBLAS threads for this run (default: leave as is)")
     return p
+
+
+def parse(parser, argv=None):
+    """The parsed arguments, with OpenBLAS's thread count set when --blas-threads was given."""
+    args = parser.parse_args(argv)
+    if getattr(args, "blas_threads", None):
+        set_blas_threads(args.blas_threads)
+    return args
 
 
 def median_time(fn, repeat=30, warmup=3, number=1):

@@ -257,12 +257,15 @@ def bench_kernels():
 
 def bench_mlp():
     """One step per learning rule (no optimizer, as the paper's table: f, fg, fg*, bp...) and a
-    Backprop+Adam step, MLP 784-1024-1024-10, float32, on the GPU and on the CPU, interleaved;
-    every GPU case ends with a stream synchronize. fg draws its tangents on the device, fg*
-    uses tangents drawn in advance."""
+    Backprop+Adam step, MLP 784-1024-1024-10, float32, on the GPU and on the CPU, interleaved.
+    f, fg, fg* and bp are ``tinyad bench``'s cases (tinyad.commands.bench_cases): fg draws its
+    tangents on the device, fg* is the same ForwardGradient handed tangents drawn in advance
+    (``update_direction(..., tangents=predrawn)``). Every step reads its loss back, and every GPU
+    case ends with a stream synchronize."""
     import tinyad as ad
-    from tinyad import benchmarks as B
-    from tinyad import learning, nn, no_grad, optim
+    from tinyad import learning, nn, optim
+    from tinyad.commands import bench_cases as B
+    from tinyad.commands.timing import interleaved
     from tinyad.nn import functional as F
     rows = []
     for batch in ((8,) if QUICK else (64, 1024)):
@@ -270,43 +273,35 @@ def bench_mlp():
         for device in ("cuda",) if QUICK else ("cuda", "cpu"):
             nn.init.seed(0)
             model = (nn.MLP([784, 32, 10]) if QUICK else B.build_model("mlp")).to(device)
-            params = list(model.parameters())
+            library = {k.split(":")[1]: v for k, v in B.tinyad_cases(model, x, y).items()}
             xt, yt = ad.tensor(x, device=device), ad.tensor(y, device=device)
             done = sync if device == "cuda" else (lambda: None)
-            rules = {"bp": learning.Backprop(), "manual": learning.ManualBackprop(),
-                     "fg": learning.ForwardGradient(seed=0),
+            rules = {"manual": learning.ManualBackprop(),
                      "fg-activity": learning.ForwardGradient(perturb="activities", seed=0),
                      "dfa": learning.DFA(seed=0), "fa": learning.FeedbackAlignment(seed=0)}
-            predrawn = learning.tangents.draw([p.shape for p in params], "normal",
-                                              rules["fg"].rng_for(params[0].data), params[0].data)
-            opt = optim.Adam(params, lr=1e-4)
+            opt = optim.Adam(model.parameters(), lr=1e-4)
+
+            def synced(case):
+                def run():
+                    case()
+                    done()
+                return run
 
             def step(rule):
                 def run():
                     model.zero_grad()
-                    rule.backward(model, F.cross_entropy, xt, yt)
-                    done()
+                    rule.update_direction(model, F.cross_entropy, xt, yt)
                 return run
-
-            def forward():
-                with no_grad():
-                    F.cross_entropy(model(xt), yt).item()
-
-            def fg_predrawn():
-                model.zero_grad()
-                B.forward_gradient_step(model, F.cross_entropy, xt, yt, predrawn)
-                done()
 
             def bp_adam():
                 opt.zero_grad()
-                learning.Backprop().backward(model, F.cross_entropy, xt, yt)
+                learning.Backprop().update_direction(model, F.cross_entropy, xt, yt)
                 opt.step()
-                done()
 
-            cases = {"f": forward, **{k: step(r) for k, r in rules.items()}, "fg*": fg_predrawn,
-                     "bp+adam": bp_adam}
+            cases = {k: synced(c) for k, c in {**library, **{k: step(r) for k, r in rules.items()},
+                                               "bp+adam": bp_adam}.items()}
             reps = 1 if QUICK else (30 if device == "cuda" else (15 if batch <= 64 else 6))
-            wall, _ = B.interleaved(cases, reps, warmup=1 if QUICK else 3)
+            wall, _ = interleaved(cases, reps, warmup=1 if QUICK else 3)
             ms = {k: statistics.median(v) * 1e3 for k, v in wall.items()}
             row = {"batch": batch, "device": device, "ms": ms, "R_f": ms["fg"] / ms["f"],
                    "R_f*": ms["fg*"] / ms["f"], "R_b": ms["bp"] / ms["f"],

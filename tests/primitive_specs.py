@@ -2,7 +2,8 @@
 
 ``SPECS[name] = Spec(draw, call, ref)``: ``draw(data, dtype)`` returns a list of NumPy inputs,
 ``call(*tensors)`` runs the primitive through tinyad's public ops and ``ref(*arrays)`` through
-NumPy. tests/test_primitives.py checks every entry, and fails if a primitive has none.
+NumPy. tests/test_primitives.py checks every entry, and fails if a primitive has none. vmap's
+test maps the float and boolean arrays (and integer ones too with ``mapped_ints``: labels).
 """
 from dataclasses import dataclass
 from typing import Callable
@@ -13,6 +14,7 @@ from hypothesis.extra import numpy as hnp
 
 import tinyad as ad
 from tinyad import backend, ops
+from tinyad.batching import map_arrays
 from tinyad.primitives import pooling
 
 
@@ -23,6 +25,7 @@ class Spec:
     ref: Callable
     second_order: bool = True
     atol32: float = 0.0          # absolute slack in float32 (a cancellation-prone formula)
+    mapped_ints: bool = False    # vmap may map its integer arrays too (labels, not indices)
 
 
 def shape(data, min_dims=0, max_dims=3, min_side=1):
@@ -331,7 +334,7 @@ SPECS = {
     "maximum": Spec(distinct_pair, ops.maximum, np.maximum),
     "minimum": Spec(distinct_pair, ops.minimum, np.minimum),
     "locally_constant": Spec(unary(away_from=0.0), lambda x: ad.apply(
-        ad.PRIMITIVES["locally_constant"], x, value=np.sign(x.data)), np.sign),
+        ad.PRIMITIVES["locally_constant"], x, map_arrays(np.sign, x)), np.sign),
     "select": Spec(select_draw, lambda x, y, c: ops.where(c, x, y),
                    lambda x, y, c: np.where(c, x, y)),
     "identity": Spec(unary(), ops.identity, lambda x: x),
@@ -373,5 +376,10 @@ SPECS = {
                                pool_call(ops.max_pool2d_scatter), pool_scatter_ref,
                                atol32=1e-6),
     "log_softmax": Spec(log_softmax_draw, ops.log_softmax, log_softmax_ref, atol32=1e-6),
-    "cross_entropy": Spec(xent_draw, ops.softmax_cross_entropy, xent_ref, atol32=1e-6),
+    "cross_entropy": Spec(xent_draw, ops.softmax_cross_entropy, xent_ref, atol32=1e-6,
+                          mapped_ints=True),
 }
+
+from operation_specs import BREADTH_SPECS  # noqa: E402  (it reads the helpers above)
+
+SPECS.update(BREADTH_SPECS)

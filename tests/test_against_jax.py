@@ -182,3 +182,57 @@ def test_checkpoint_first_and_second_order():
         dx = lib.grad(lib.checkpoint(partial(mlp, m)), argnums=1)
         results.append(lib.grad(lambda x: m.sum(dx(p, x) ** 2))(x))
     same(*results)
+
+
+XS = data(4, 5, 3)            # 4 examples of X
+TREES = {"a": data(4, 3), "bs": [data(3), data(4, 3)], "t": (data(2, 4),)}
+
+
+def relu_where(m, x, y):
+    return m.where(x > 0, x * y, 0.1 * x) + m.max(x)
+
+
+def test_vmap_programs():
+    """vmap alone, nested, with tree in_axes/out_axes, over every transform and under them."""
+    (f, a), (g, b) = both(mlp, PARAMS, XS)
+    same(ad.vmap(f, in_axes=(None, 0))(*a), jax.vmap(g, in_axes=(None, 0))(*b))
+    same(ad.vmap(ad.grad(f), in_axes=(None, 0))(*a), jax.vmap(jax.grad(g), in_axes=(None, 0))(*b))
+    same(ad.grad(lambda p, x: ad.vmap(f, (None, 0))(p, x).sum())(*a),
+         jax.grad(lambda p, x: jax.vmap(g, (None, 0))(p, x).sum())(*b))
+    same(ad.vmap(ad.vmap(f, in_axes=(None, 0)), in_axes=(None, 1), out_axes=-1)(*a),
+         jax.vmap(jax.vmap(g, in_axes=(None, 0)), in_axes=(None, 1), out_axes=-1)(*b))
+    axes = ({"a": 0, "bs": [None, 0], "t": (1,)},)
+    (f, a), (g, b) = both(tree_out, TREES)
+    same(ad.vmap(f, in_axes=axes, out_axes=(1, 0))(*a),
+         jax.vmap(g, in_axes=axes, out_axes=(1, 0))(*b))
+    same(ad.vmap(ad.jacrev(f), in_axes=axes)(*a), jax.vmap(jax.jacrev(g), in_axes=axes)(*b))
+    (f, a), (g, b) = both(two, data(6, 3), data(3))
+    same(ad.vmap(ad.hessian(f, (0, 1)), (0, None))(*a),
+         jax.vmap(jax.hessian(g, (0, 1)), (0, None))(*b))
+    v = data(6, 3)
+    same(ad.vmap(lambda x, t: ad.jvp(lambda x: f(x, a[1]), (x,), (t,)))(a[0], as_tinyad(v)),
+         jax.vmap(lambda x, t: jax.jvp(lambda x: g(x, b[1]), (x,), (t,)))(b[0], as_jax(v)))
+    u = data(3)
+    same(ad.jvp(ad.vmap(f, (0, None)), a, [as_tinyad(v), as_tinyad(u)]),
+         jax.jvp(jax.vmap(g, (0, None)), b, [as_jax(v), as_jax(u)]))
+    (f, a), (g, b) = both(relu_where, data(6, 3), data(3))
+    same(ad.vmap(ad.grad(lambda x, y: f(x, y).sum()), (0, None))(*a),
+         jax.vmap(jax.grad(lambda x, y: g(x, y).sum()), (0, None))(*b))
+    same(ad.vmap(lambda x: x * 2, in_axes=None, axis_size=3)(a[1]),
+         jax.vmap(lambda x: x * 2, in_axes=None, axis_size=3)(b[1]))
+
+
+def test_vmap_over_custom_rules_and_checkpoint():
+    xs = data(5, 4)
+    results = []
+    for lib, m in libraries():
+        softplus, sin = softplus_for(lib, m), sin_for(lib, m)
+        x = as_tinyad(xs) if lib is ad else jnp.asarray(xs)
+        total = lambda x: m.sum(softplus(x) * sin(x))
+        squares = lib.checkpoint(lambda x: m.sum(m.sin(x) ** 2))
+        results.append([lib.vmap(softplus)(x), lib.vmap(lib.grad(total))(x),
+                        lib.grad(lambda x: m.sum(lib.vmap(total)(x)))(x),
+                        lib.vmap(lib.grad(squares))(x), lib.grad(lambda x: m.sum(
+                            lib.vmap(squares)(x)))(x)])
+    for ours, theirs in zip(*results):
+        same(ours, theirs)

@@ -16,6 +16,8 @@ BENCH = ROOT / "bench"
 SCRIPTS = {                       # script: the result files it must write
     "bench_conv.py": ["conv.json", "conv.md"],
     "bench_overhead.py": ["overhead.json", "overhead.md"],
+    "bench_jacobians.py": ["jacobians.json", "jacobians.md"],
+    "bench_fg_tangents.py": ["fg_tangents.json", "fg_tangents.md"],
     "bench_paper.py": ["paper_ratios.json", "paper_ratios.md"],
     "bench_scaling.py": ["scaling.json", "scaling.md", "scaling_depth.png", "scaling_width.png"],
     "bench_tangents.py": ["tangents.json", "tangents.md"],

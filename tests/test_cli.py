@@ -129,6 +129,61 @@ def test_bad_bench_arguments_are_one_line(tmp_path, args, reason):
     assert reason in refused("bench", "--quick", "--model", "logreg", *args, cwd=tmp_path)
 
 
+NO_CUPY = "raise ModuleNotFoundError(\"No module named 'cupy'\", name='cupy')\n"
+NO_DEVICE = """import types
+class CUDARuntimeError(RuntimeError):
+    pass
+def _count():
+    raise CUDARuntimeError("cudaErrorNoDevice: no CUDA-capable device is detected")
+cuda = types.SimpleNamespace(runtime=types.SimpleNamespace(
+    CUDARuntimeError=CUDARuntimeError, getDeviceCount=_count))
+"""
+
+
+@pytest.mark.parametrize("command", ["compare", "bench"])
+@pytest.mark.parametrize("cupy, reason", [
+    (NO_CUPY, "--device cuda: device 'cuda' needs CuPy: pip install"),
+    (NO_DEVICE, "--device cuda: no CUDA device answers (CUDARuntimeError: cudaErrorNoDevice"),
+], ids=["no-cupy", "no-device"])
+def test_device_cuda_without_cupy_or_a_device_is_refused_before_work(tmp_path, command, cupy,
+                                                                     reason):
+    stub = tmp_path / "stub" / "cupy"                   # in place of any CuPy, fake or real
+    stub.mkdir(parents=True)
+    (stub / "__init__.py").write_text(cupy)
+    args = ([*SMALL, "--no-plots"] if command == "compare"
+            else ["--quick", "--model", "logreg", "--engines", "tinyad"])
+    line = refused(command, *args, "--device", "cuda", "--out", str(tmp_path / "out"),
+                   cwd=tmp_path, env={"PYTHONPATH": str(stub.parent)})
+    assert reason in line
+    assert "[logreg" not in line                         # bench timed nothing either
+
+
+def test_an_unknown_device_is_refused(tmp_path):
+    assert "invalid choice: 'tpu'" in refused("compare", *SMALL, "--device", "tpu", cwd=tmp_path)
+
+
+@pytest.mark.gpu
+def test_compare_and_bench_run_on_the_device(tmp_path):
+    """``--device cuda`` on the session's device (on CI the fake CuPy, which conftest puts on the
+    PYTHONPATH of the commands it starts); the results name the device and the GPU."""
+    done = tinyad("compare", *SMALL, "--methods", "bp,fg", "--no-plots", "--device", "cuda",
+                  "--out", str(tmp_path / "c"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "on cuda" in done.stdout.splitlines()[0]
+    payload = json.loads((tmp_path / "c" / "results.json").read_text())
+    assert payload["device"] == payload["config"]["device"] == "cuda"
+    assert payload["machine"]["gpu"]["name"] and set(payload["results"]) == {"bp", "fg"}
+    text = (tmp_path / "c" / "results.md").read_text()
+    assert "on cuda" in text and f"GPU: {payload['machine']['gpu']['name']}" in text
+    done = tinyad("bench", "--quick", "--model", "logreg", "--engines", "tinyad", "--device",
+                  "cuda", "--out", str(tmp_path / "b"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    result = json.loads((tmp_path / "b" / "paper_ratios.json").read_text())
+    assert result["device"] == "cuda" and result["machine"]["gpu"]["name"]
+    assert result["rows"][0]["R_b"] > 0 and not result["rows"][0].get("tangent_sources")
+    assert "tinyad on cuda" in (tmp_path / "b" / "paper_ratios.md").read_text()
+
+
 def test_walkthrough_refuses_an_unwritable_out(tmp_path):
     (tmp_path / "file").write_text("x")
     assert "cannot write there" in refused("walkthrough", "--out", str(tmp_path / "file" / "x"),

@@ -64,13 +64,28 @@ def test_unknown_dtype(dtype):
         ad.tensor(np.zeros(2, dtype=dtype))
 
 
+def test_float16_is_refused_naming_the_operation():
+    """tinyad's decision on float16: refused, never computed (NumPy has no float16 arithmetic of
+    its own, the kernels are float32/float64, gradients summed in float16 lose small updates)."""
+    for make, name in ((lambda: ad.tensor(np.zeros(2, np.float16)), "tensor"),
+                       (lambda: ad.zeros(2, dtype=np.float16), "zeros"),
+                       (lambda: ad.ones(2).astype("float16"), "astype"),
+                       (lambda: ad.ones(2) + np.ones(2, np.float16), "tensor"),
+                       (lambda: ad.nn.Linear(2, 2).to(dtype=np.float16), "Module.to")):
+        with pytest.raises(ad.DtypeError, match=rf"^{name}: unsupported dtype float16 \(float16 "
+                                                r"is not computed: cast to float32\)"):
+            make()
+    with pytest.raises(ad.DtypeError, match="Module.to: dtype must be a float dtype"):
+        ad.nn.Linear(2, 2).to(dtype=np.int64)
+
+
 def test_gpu_tensor_meeting_cpu_tensor():
     class FakeGpuArray(np.ndarray):          # stands in for a CuPy array: its module says cupy
         pass
     FakeGpuArray.__module__ = "cupy._core.core"
     gpu = Tensor(np.ones(3).view(FakeGpuArray))
     with pytest.raises(ad.DeviceError, match=r"mul.*\['cpu', 'cuda'\].*\(3,\), \(3,\)"):
-        ad.ones(3, dtype="float64") * gpu
+        ad.ones(3, dtype="float64", device="cpu") * gpu
 
 
 def test_dual_tangent_shape():

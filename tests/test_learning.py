@@ -87,6 +87,23 @@ def test_activity_perturbation_has_lower_variance_on_the_same_layer():
     assert errors["activities"] < errors["weights"] / 3
 
 
+@pytest.mark.parametrize("perturb", ["weights", "activities"])
+@pytest.mark.parametrize("distribution", ["normal", "rademacher"])
+def test_k_tangents_in_one_batched_pass_equal_k_passes(perturb, distribution):
+    """tangents=K, vmapped over the K directions (all in one pass by default here, or 2 per pass),
+    draws the same directions as K passes and averages the same K estimates."""
+    model, x, y = small_problem((6, 5, 4, 3), "relu", n=8, dtype=np.float64)
+    k = 5
+    rules = [learning.ForwardGradient(k, distribution, perturb, seed=5, batched=b)
+             for b in (False, None, 2)]
+    assert [r.per_pass(model, x) for r in rules] == [1, 5, 2]
+    for _ in range(2):                     # the generators stay in step
+        (l1, g1), *others = [run_rule(rule, model, x, y) for rule in rules]
+        for l2, g2 in others:
+            assert l1 == pytest.approx(l2, rel=1e-6)           # float32 parameters
+            np.testing.assert_allclose(g2, g1, rtol=1e-5, atol=1e-7)
+
+
 def test_activity_perturbation_is_unbiased():
     model, x, y = small_problem((5, 6, 3), "tanh", n=4, dtype=np.float64)
     _, true = run_rule(learning.Backprop(), model, x, y)
@@ -140,3 +157,5 @@ def test_bad_options():
         learning.ForwardGradient(distribution="uniform")
     with pytest.raises(ValueError, match="perturb"):
         learning.ForwardGradient(perturb="biases")
+    with pytest.raises(ValueError, match="batched"):
+        learning.ForwardGradient(4, batched=0)

@@ -135,7 +135,7 @@ def test_to_keeps_the_parameters_and_casts():
     assert model.to("cpu") is model and list(model.parameters()) == params
     model.to(dtype=np.float64)
     assert all(p.dtype == np.float64 for p in model.parameters())
-    assert model(ad.randn(2, 3, seed=0, dtype=np.float64)).dtype == np.float64
+    assert model(ad.randn(2, 3, seed=0, dtype=np.float64, device="cpu")).dtype == np.float64
 
 
 @pytest.mark.gpu
@@ -394,6 +394,11 @@ def test_loss_errors():
         F.cross_entropy(z, [0, 1])
     with pytest.raises(ValueError, match="reduction must be"):
         F.cross_entropy(z, [0, 1, 2], reduction="avg")
-    with pytest.raises(ValueError, match="\\(3, 1\\) and target shape \\(3,\\)"):
-        F.mse_loss(ad.zeros(3, 1), ad.zeros(3))
+    with pytest.warns(UserWarning, match=r"target size \(3,\) that is different to the input "
+                                         r"size \(3, 1\)"):      # PyTorch's broadcast, warned
+        loss = F.mse_loss(ad.tensor([[1.0], [2.0], [3.0]]), ad.tensor([1.0, 2.0, 3.0]))
+    assert loss.item() == pytest.approx(12 / 9)           # (i - j)² over the 3 x 3 pairs
+    with pytest.raises(ValueError, match=r"\(3, 2\) and target shape \(3,\) do not broadcast"):
+        with pytest.warns(UserWarning):
+            F.mse_loss(ad.zeros(3, 2), ad.zeros(3))
     assert F.mse_loss(ad.tensor([1.0, 3.0]), ad.tensor([0.0, 0.0])).item() == 5.0

@@ -11,4 +11,5 @@ def test_readme_tour_runs():
     exec(compile(code, "README tour", "exec"), scope)
     assert abs(scope["jv"].item() - 0.91821) < 1e-4          # sin(0.5) + 0.5 cos(0.5)
     assert scope["H"].shape == (3, 3)
+    assert scope["per_example"]["w"].shape == (2, 3, 1) and scope["J"].shape == (3, 3)
     assert scope["loss"].item() < 2.3                        # trained one epoch

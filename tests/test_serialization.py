@@ -253,10 +253,28 @@ def test_a_pytorch_adam_state_dict_loads_and_steps_as_its_state_says():
     assert opt.state[0]["step"] == 4
 
 
+def test_a_pytorch_amsgrad_maximize_state_dict_loads_and_steps_with_its_maximum():
+    params = list(nn.MLP([3, 2]).parameters())
+    opt = optim.Adam(params)
+    torch_state = pytorch_adam_state(params, amsgrad=True, maximize=True)
+    for i, p in enumerate(params):                         # larger than any v after one step
+        torch_state["state"][i]["max_exp_avg_sq"] = np.full(p.shape, 4.0, np.float32)
+    opt.load_state_dict(torch_state)
+    assert opt.param_groups[0]["amsgrad"] and opt.param_groups[0]["maximize"]
+    p0, s0 = params[0].numpy().astype(np.float64), torch_state["state"][0]
+    for p in params:
+        p.grad = ad.tensor(np.ones(p.shape, np.float32))
+    opt.step()
+    m = 0.9 * s0["exp_avg"] - 0.1                          # maximize: the gradient is -1
+    expected = p0 - 1e-2 / (1 - 0.9 ** 4) * m / (2.0 / np.sqrt(1 - 0.999 ** 4) + 1e-8)
+    np.testing.assert_allclose(params[0].numpy(), expected, rtol=1e-5)
+    np.testing.assert_array_equal(opt.state[0]["max_exp_avg_sq"], 4.0)
+
+
 def test_a_pytorch_option_tinyad_lacks_is_refused_and_changes_nothing():
     model = nn.MLP([3, 2])
-    opt = optim.Adam(model.parameters())
+    opt = optim.SGD(model.parameters(), lr=0.1)
     before = opt.state_dict()
-    with pytest.raises(ValueError, match="sets {'amsgrad': True}.*does not implement"):
+    with pytest.raises(ValueError, match="sets {'amsgrad': True}, which SGD does not implement"):
         opt.load_state_dict(pytorch_adam_state(list(model.parameters()), amsgrad=True))
     assert opt.state_dict()["param_groups"] == before["param_groups"] and opt.state == {}

@@ -127,7 +127,7 @@ def test_where_and_maximum_route_gradients():
 
 
 def test_item_repr_and_numpy():
-    x = ad.tensor([[1.0, 2.0]], requires_grad=True)
+    x = ad.tensor([[1.0, 2.0]], requires_grad=True, device="cpu")
     assert "requires_grad=True" in repr(x)
     assert x.sum().item() == 3.0
     assert isinstance(x.numpy(), np.ndarray) and x.T.shape == (2, 1)

@@ -26,6 +26,7 @@ SCRIPTS = {
     "docs/tutorial_3_reverse_mode.py": ["reverse_vs_forward.png"] + GRAPH,
     "docs/tutorial_4_learning_rules.py": ["alignment_angles.png"],
     "docs/tutorial_5_transforms.py": ["checkpoint_memory.png"],
+    "docs/tutorial_6_vmap.py": ["per_example_gradients.png"],
     "examples/maml_sinusoid.py": ["maml_fits.png", "maml_adaptation.png", "maml.json"],
 }
 

@@ -70,11 +70,18 @@ def normalize_device(device):
     return name
 
 
-def check_dtype(dtype):
-    """Allow float32/float64 (differentiable), integers and bool (no gradients); reject the rest."""
+def check_dtype(dtype, where="tensor"):
+    """Allow float32/float64 (differentiable), integers and bool (no gradients); reject the rest,
+    naming `where` (the operation asked for it).
+
+    float16 (and bfloat16) are refused, not computed: NumPy has no float16 arithmetic of its own
+    (it converts element by element, many times slower than float32), tinyad's kernels are
+    compiled for float32 and float64, and gradients summed in float16 lose the small updates.
+    Cast to float32 first (``np.asarray(a, np.float32)``)."""
     dtype = np.dtype(dtype)
     if dtype in FLOATS or dtype.kind in "iub":
         return dtype
+    hint = (" (float16 is not computed: cast to float32)" if dtype.kind == "f" else "")
     raise DtypeError(
-        f"unsupported dtype {dtype}: tinyad computes in float32 or float64 "
+        f"{where}: unsupported dtype {dtype}{hint}; tinyad computes in float32 or float64 "
         "(integer and bool tensors are allowed where no gradient is asked for)")

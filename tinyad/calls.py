@@ -15,6 +15,10 @@ its outputs over the nodes recorded while it ran (``recorded_since``: Wengert nu
 from older nodes), so a gradient cannot be lost without an error. The tape leads to the nodes
 behind them, not to the tensors (node.py); the tensors themselves are those f's operations read
 (``arguments_read``).
+
+Inside vmap the node's batching rule runs the call again on the batches' values with f and its
+rules mapped by vmap (``mapped``): the same kind of call, one level down, so a derivative taken
+outside the vmap still goes through the rule.
 """
 from contextlib import contextmanager
 from operator import attrgetter
@@ -23,12 +27,14 @@ import numpy as np
 
 from . import modes, tape, tree
 from .backend import FLOATS
-from .errors import GradError, ShapeError
+from .batching import Batched, levels_of
+from .dual import Dual
+from .errors import BatchingError, GradError, ShapeError
 from .node import Node
 from .ops import concatenate, identity, lift, reshape
 from .interpreter import Primitive, apply
 from .tape import vertex
-from .tensor import Tensor
+from .tensor import Tensor, zeros_like
 from .transforms import as_tensor
 
 
@@ -53,9 +59,13 @@ class Outputs:
         xp = self.leaves[self.floats[0]]._xp
         return xp.concatenate([d.reshape(-1) for d in datas]).astype(np.result_type(*self.dtypes))
 
-    def join(self, parts):
-        """Tensors, one per float leaf, as one tensor laid out as ``joined_data``."""
-        return parts[0] if len(parts) == 1 else concatenate([reshape(p, -1) for p in parts])
+    def join(self, parts, batched=False):
+        """Tensors, one per float leaf, as one tensor laid out as ``joined_data`` (after a leading
+        batch axis, for `batched` parts)."""
+        if len(parts) == 1:
+            return parts[0]
+        lead = (parts[0].shape[0],) if batched else ()
+        return concatenate([reshape(p, *lead, -1) for p in parts], axis=len(lead))
 
     def split(self, joined):
         """The inverse of ``join``: one tensor per float leaf, in its shape and dtype."""
@@ -71,7 +81,7 @@ class Outputs:
     def tree(self, float_parts=None, constants=True):
         """The output tree, with `float_parts` (default: the values f gave) at the float leaves,
         and the other leaves as f gave them (`constants`) or zeros (in a cotangent)."""
-        leaves = [o if constants else Tensor(o._xp.zeros_like(o._data)) for o in self.leaves]
+        leaves = [o if constants else zeros_like(o) for o in self.leaves]
         for k, part in zip(self.floats, float_parts or []):
             leaves[k] = part
         return self.treedef.unflatten(leaves)
@@ -88,12 +98,14 @@ class Outputs:
         return floats
 
 
-def one_node(name, inputs, outputs, cotangents, tangent=None):
+def one_node(name, inputs, outputs, cotangents, tangent=None, mapped=None):
     """``outputs``' float leaves, computed, as the result of one node ``name(*inputs)``.
 
     ``cotangents(args, g, out)`` gives every input's cotangent at once (a list; None for zero)
     for the cotangent g of the joined output; ``tangent(i, t, args)`` the joined output's
-    tangent due to input i (forward mode), or None where forward mode is not allowed."""
+    tangent due to input i (forward mode), or None where forward mode is not allowed;
+    ``mapped(values, batched)`` the output tree of the call mapped over a batch (vmap), given
+    the inputs' values, batch axis first where batched."""
     if not outputs.floats:
         return outputs.tree()               # nothing to differentiate
     data = outputs.joined_data()
@@ -107,7 +119,7 @@ def one_node(name, inputs, outputs, cotangents, tangent=None):
         cache["left"].discard(i)
         if not cache["left"]:
             cache.clear()                    # every input served: let the cotangents go
-        return ct if ct is not None else Tensor(args[i]._xp.zeros(args[i].shape, args[i].dtype))
+        return ct if ct is not None else zeros_like(args[i])
 
     def forward_rule(i):
         if tangent is None:
@@ -116,10 +128,54 @@ def one_node(name, inputs, outputs, cotangents, tangent=None):
             return refuse
         return lambda t, out, *args: tangent(i, t, args)
 
+    def batch(prim, values, batched):
+        leaves = tree.leaves(mapped(values, batched))
+        return outputs.join([leaves[k] for k in outputs.floats], batched=True)
+
     rules = tuple(forward_rule(i) for i in range(len(inputs)))
-    prim = Primitive(name, lambda *datas: data, jvp=rules, vjp=vjp, register=False)
+    prim = Primitive(name, lambda *datas: data, jvp=rules, vjp=vjp, batch=batch, register=False)
     joined = apply(prim, *inputs)
     return outputs.tree(outputs.split(joined))
+
+
+def differentiated(x):
+    """Whether x takes part in a derivative: on the tape (while it records) or carrying a
+    tangent, at any level of its tower (a batch of values on an outer tape, say)."""
+    recording = tape.recording()
+    while True:
+        if isinstance(x, Dual) or (recording and x._requires_grad):
+            return True
+        if not isinstance(x, Batched):
+            return False
+        x = x.value
+
+
+def carries_tangent(x):
+    """Whether x is, or holds at a lower level, a dual number."""
+    while x._level >= 0:
+        if isinstance(x, Dual):
+            return True
+        x = x.value
+    return False
+
+
+def check_unbatched(values, what, name):
+    """`values` the call does not receive as inputs (non-differentiated arguments) cannot vary
+    across a vmap's batch: the mapped call could not tell the examples apart."""
+    for x in values:
+        if isinstance(x, Tensor) and levels_of(x):
+            raise BatchingError(f"{name}: {what} of shape {x.shape} varies across a vmap batch; "
+                                "pass it as a differentiable argument instead")
+
+
+def check_batch_levels(outs, inputs, name):
+    """f's outputs may vary across a vmap's batch only where an input does: otherwise f uses a
+    batched tensor it does not receive (a closure), which the mapped call cannot see."""
+    given = set().union(*(levels_of(x) for x in inputs))
+    for o in outs:
+        if set(levels_of(o)) - given:
+            raise BatchingError(f"{name} uses a tensor batched by vmap without receiving it as an "
+                                "argument (a closure); pass it as an argument")
 
 
 def clock():

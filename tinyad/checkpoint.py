@@ -21,9 +21,12 @@ an error.
 import functools
 
 from . import tape, tree
-from .calls import Outputs, arguments_read, clock, closed_over, one_node, stand_in, tensors_at
-from .errors import GradError
+from .batching import constant
+from .calls import (Outputs, arguments_read, carries_tangent, check_batch_levels, clock,
+                    closed_over, differentiated, one_node, stand_in, tensors_at)
+from .errors import BatchingError, GradError
 from .tensor import Tensor
+from .vmap import vmap
 
 
 def checkpoint(f):
@@ -34,23 +37,24 @@ def checkpoint(f):
     @functools.wraps(f)
     def wrapped(*args):
         leaves, treedef = tree.flatten(args)
-        tensors = [x for x in leaves if isinstance(x, Tensor)]
-        if not tape.recording() or any(x._level >= 0 for x in tensors):
+        tensors = list({id(x): x for x in leaves if isinstance(x, Tensor)}.values())
+        if not tape.recording() or any(carries_tangent(x) for x in tensors):
             return f(*args)
-        plain = [Tensor(x._data) if isinstance(x, Tensor) else x for x in leaves]
+        plain = [constant(x) if isinstance(x, Tensor) else x for x in leaves]
         since = clock()
         with arguments_read() as read:
             out = f(*treedef.unflatten(plain))  # records only what depends on a closure
         outputs = Outputs(out, name)
         out_leaves = [o for o in tree.leaves(out) if isinstance(o, Tensor)]
-        if any(o._level >= 0 for o in out_leaves):
+        if any(carries_tangent(o) for o in out_leaves):
             return f(*args)                     # closes over a dual number: nothing to save
+        check_batch_levels(out_leaves, tensors, name)
         captured = tensors_at(closed_over(out_leaves, since), read, name)
-        tracked = list({id(x): x for x in tensors if x._requires_grad}.values())
+        tracked = [x for x in tensors if differentiated(x)]
         del out, out_leaves                     # the recording of this run can go now
-        inputs = list({id(x): x for x in tracked + captured}.values())
-        if not inputs:
+        if not tracked + captured:
             return outputs.tree()
+        inputs = tensors + [x for x in captured if all(x is not t for t in tensors)]
 
         def cotangents(args, g, joined):
             outer = tape.recording()
@@ -64,8 +68,20 @@ def checkpoint(f):
             total = {}                          # a tensor both passed and closed over: add up
             for x, ct in zip(tracked + captured, cts):
                 total[id(x)] = total[id(x)] + ct if id(x) in total else ct
-            return [total[id(x)] for x in inputs]
-        return one_node(name, inputs, outputs, cotangents)
+            return [total.get(id(x)) for x in inputs]
+
+        def mapped(values, batched):
+            """The call on a batch's values (its node's batching rule): f vmapped over the
+            arguments' tensors, checkpointed (closures stay closures: they are not batched)."""
+            def on_tensors(*ts):
+                given = dict(zip(map(id, tensors), ts))
+                return f(*treedef.unflatten([given.get(id(x), x) for x in leaves]))
+            if any(batched[len(tensors):]):
+                raise BatchingError(f"{name}: f uses a tensor batched by vmap without receiving "
+                                    "it as an argument (a closure); pass it as an argument")
+            axes = tuple(0 if b else None for b in batched[:len(tensors)])
+            return checkpoint(vmap(on_tensors, in_axes=axes))(*values[:len(tensors)])
+        return one_node(name, inputs, outputs, cotangents, mapped=mapped)
     return wrapped
 
 

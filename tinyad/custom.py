@@ -29,10 +29,14 @@ import functools
 
 from . import tape, tree
 from .backend import FLOATS
-from .calls import Outputs, clock, closed_over, one_node, stand_in
+from .batching import constant
+from .calls import (Outputs, carries_tangent, check_batch_levels, check_unbatched, clock,
+                    closed_over, differentiated, one_node, stand_in)
 from .errors import GradError, ShapeError
-from .tensor import Tensor
+from .ops import sum
+from .tensor import zeros_like
 from .transforms import as_tensor, leaf_name
+from .vmap import vmap
 
 
 _IN_FWD = contextvars.ContextVar("custom_vjp functions whose fwd is running", default=frozenset())
@@ -65,11 +69,15 @@ class _Custom:
         return GradError(f"{self.name} uses {what} without receiving it as an argument (a "
                          "closure); pass it as an argument so the rule sees it")
 
-    def _check_no_closure(self, leaves):
-        if any(o._level >= 0 for o in leaves):
+    def _check_no_closure(self, leaves, xs):
+        if any(carries_tangent(o) for o in leaves):
             raise self._closure_error("a tensor that carries a tangent (forward mode)")
-        if tape.recording() and any(o._requires_grad for o in leaves):
+        if any(differentiated(o) for o in leaves):
             raise self._closure_error("a tensor that requires a gradient")
+        check_batch_levels(leaves, xs, self.name)
+
+    def _leaves(self, out):
+        return [as_tensor(o, self.name, "an output") for o in tree.leaves(out)]
 
 
 class custom_jvp(_Custom):
@@ -85,12 +93,10 @@ class custom_jvp(_Custom):
 
     def __call__(self, *args):
         fixed, xs, treedef, merged = self._split(args)
-        plain = [Tensor(x._data) for x in xs]
-        out = self.fun(*merged(plain))
-        leaves = [as_tensor(o, self.name, "an output") for o in tree.leaves(out)]
-        self._check_no_closure(leaves)
-        taped = tape.recording() and any(x._requires_grad for x in xs)
-        if not taped and all(x._level < 0 for x in xs):
+        check_unbatched(fixed, "a non-differentiated argument", self.name)
+        out = self.fun(*merged([constant(x) for x in xs]))
+        self._check_no_closure(self._leaves(out), xs)
+        if not any(differentiated(x) for x in xs):
             return out
         if self.rule is None:
             raise GradError(f"{self.name} is being differentiated but has no rule: define one "
@@ -115,11 +121,23 @@ class custom_jvp(_Custom):
                 cts = iter(tape.grad_of(tan, wrt + [p for p in primals if p._requires_grad],
                                         outputs.split(g), retain_graph=True, create_graph=outer))
             return [next(cts) if t._requires_grad else None for t in ts]
-        return one_node(self.name, xs, outputs, cotangents, tangent)
+        return one_node(self.name, xs, outputs, cotangents, tangent, lambda values, batched:
+                        self._mapped(fixed, treedef, merged, values, batched))
+
+    def _mapped(self, fixed, treedef, merged, values, batched):
+        """The call on a batch's values: a custom_jvp of the leaves whose function and rule are
+        this one's, vmapped (the batching rule of the call's node)."""
+        axes = tuple(0 if b else None for b in batched)
+        low = custom_jvp(vmap(lambda *leaves: self.fun(*merged(leaves)), in_axes=axes))
+
+        def one(primals, tangents):
+            return self.rule(*fixed, treedef.unflatten(primals), treedef.unflatten(tangents))
+        low.defjvp(lambda primals, tangents: vmap(one, in_axes=(axes, axes))(primals, tangents))
+        return low(*values)
 
 
 def _zeros(like, variable=False):
-    zeros = Tensor(like._xp.zeros_like(like._data))
+    zeros = zeros_like(like)
     zeros._requires_grad = variable
     return zeros
 
@@ -138,13 +156,14 @@ class custom_vjp(_Custom):
         if self in _IN_FWD.get():
             return self.fun(*args)              # f called by its own fwd: just the value
         fixed, xs, treedef, merged = self._split(args)
-        if any(x._level >= 0 for x in xs):
+        check_unbatched(fixed, "a non-differentiated argument", self.name)
+        if any(carries_tangent(x) for x in xs):
             raise GradError(f"{self.name}: a custom_vjp function cannot be differentiated in "
                             "forward mode (jvp, jacfwd, hessian, hvp), as in JAX; give it a "
                             "custom_jvp rule for that")
-        if not (tape.recording() and any(x._requires_grad for x in xs)):
+        if not any(differentiated(x) for x in xs):
             out = self.fun(*merged(xs))
-            self._check_no_closure([as_tensor(o, self.name, "an output") for o in tree.leaves(out)])
+            self._check_no_closure(self._leaves(out), xs)
             return out
         if self.fwd is None:
             raise GradError(f"{self.name} is being differentiated but has no rule: define one "
@@ -159,17 +178,43 @@ class custom_vjp(_Custom):
         if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
             raise GradError(f"{self.name}: fwd must return a pair (output, residuals)")
         out, residuals = pair
-        leaves = [as_tensor(o, self.name, "an output") for o in tree.leaves(out)]
-        if any(o._level >= 0 for o in leaves):
+        leaves = self._leaves(out)
+        if any(carries_tangent(o) for o in leaves):
             raise self._closure_error("a tensor that carries a tangent (forward mode)")
         if closed_over(leaves, since, xs):
             raise self._closure_error("a tensor that requires a gradient")
+        check_batch_levels(leaves, xs, self.name)
         outputs = Outputs(out, self.name)
 
         def cotangents(args, g, _):
             cts = self.bwd(*fixed, residuals, outputs.tree(outputs.split(g), constants=False))
             return self._flat_cotangents(cts, xs, treedef)
-        return one_node(self.name, xs, outputs, cotangents)
+        return one_node(self.name, xs, outputs, cotangents, mapped=lambda values, batched:
+                        self._mapped(fixed, xs, treedef, merged, values, batched))
+
+    def _mapped(self, fixed, xs, treedef, merged, values, batched):
+        """The call on a batch's values: a custom_vjp of the leaves whose function, fwd and bwd
+        are this one's, vmapped (the batching rule of the call's node). An input shared by the
+        examples gets the sum of their cotangents."""
+        axes = tuple(0 if b else None for b in batched)
+        low = custom_vjp(vmap(lambda *leaves: self.fun(*merged(leaves)), in_axes=axes))
+
+        def fwd(*leaves):
+            running = _IN_FWD.set(_IN_FWD.get() | {self})
+            try:
+                return vmap(lambda *ls: self.fwd(*merged(ls)), in_axes=axes)(*leaves)
+            finally:
+                _IN_FWD.reset(running)
+
+        def one(residuals, g):
+            cts = self._flat_cotangents(self.bwd(*fixed, residuals, g), xs, treedef)
+            return [zeros_like(x) if ct is None else ct for ct, x in zip(cts, xs)]
+
+        def bwd(residuals, g):
+            cts = vmap(one)(residuals, g)
+            return tuple(ct if b else sum(ct, 0) for ct, b in zip(cts, batched))
+        low.defvjp(fwd, bwd)
+        return low(*values)
 
     def _flat_cotangents(self, cts, xs, treedef):
         """bwd's tuple of per-argument cotangents as a flat list matching the input leaves."""

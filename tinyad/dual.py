@@ -7,37 +7,32 @@ pushing, primitive by primitive, with each primitive's JVP rule.
 Nested forward mode needs *levels*. In d/dx [x · d/dy (x + y)|y=1] the inner and outer ε must not
 mix (Siskind and Pearlmutter's perturbation confusion): each ``dual_level()`` (and each ``jvp``)
 opens a new level, and an operation works on the highest level among its inputs, treating lower
-levels as constants. The answer is then 1, not 2.
+levels as constants. The answer is then 1, not 2. vmap's batch levels (batching.py) take their
+numbers from the same counter (modes.py), so a dual level and a batch level are never confused.
 
 The user's constructor, ``ad.dual(primal, tangent)``, is in dual_constructor.py.
 """
-import itertools
 from contextlib import contextmanager
 
 from . import modes
-from .tensor import Tensor
-
-_counter = itertools.count(1)   # level numbers, never reused (level 0 is plain ``ad.dual``'s)
+from .tensor import Tracer, zeros_like
 
 
-class Dual(Tensor):
+class Dual(Tracer):
     """``primal + tangent·ε_level``. Its array (``.data``, ``.numpy()``) is the primal's."""
-    __slots__ = ("primal", "tangent", "_level")
+    __slots__ = ("primal", "tangent")
 
     def __init__(self, primal, tangent, level):
-        Tensor.__init__(self, primal._data)
+        Tracer.__init__(self, primal._data)
         self.primal, self.tangent, self._level = primal, tangent, level
+        self._batch_axes = primal._batch_axes
 
     def detach(self):
         """Cut the tape, keep the perturbation."""
         return Dual(self.primal.detach(), self.tangent.detach(), self._level)
 
-    def _relinked(self, node):
-        """See Tensor._relinked: primal and tangent stay on their own nodes."""
-        t = Dual(self.primal, self.tangent, self._level)
-        if node is not None:
-            t._node, t._requires_grad = node, True
-        return t
+    def _parts(self):
+        return self.primal, self.tangent
 
     def __repr__(self):
         return f"dual(primal={self.primal!r}, tangent={self.tangent!r}, level={self._level})"
@@ -46,7 +41,7 @@ class Dual(Tensor):
 @contextmanager
 def dual_level():
     """Open a new, innermost level for ``ad.dual`` in this thread or task; yields its number."""
-    with modes.entered("dual_levels", next(_counter)) as level:
+    with modes.entered("dual_levels", modes.new_level()) as level:
         yield level
 
 
@@ -59,4 +54,4 @@ def unpack(x, level):
     """(primal, tangent) of `x` at `level`; a value that does not depend on it has tangent 0."""
     if isinstance(x, Dual) and x._level == level:
         return x.primal, x.tangent
-    return x, Tensor(x._xp.zeros_like(x._data))
+    return x, zeros_like(x)

@@ -26,6 +26,11 @@ class DeviceError(RuntimeError):
     """Tensors on different devices (CPU and GPU) meeting in one operation."""
 
 
+class BatchingError(RuntimeError):
+    """Misuse of vmap: axes that do not fit, values read per example, a batched tensor used
+    outside its vmap, a primitive without a batching rule."""
+
+
 class GradError(RuntimeError):
     """Misuse of reverse mode: freed graph, non-scalar output without a seed, nothing to differentiate."""
 

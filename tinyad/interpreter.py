@@ -1,21 +1,26 @@
 """The interpreter: ``Primitive`` and ``apply``, the one place where every operation runs.
 
-A primitive states three things side by side (the table: the package tinyad/primitives/):
+A primitive states four things side by side (the table: the package tinyad/primitives/):
 
     impl(*arrays, **params) -> array                     the computation, on raw arrays
     jvp[i](t_i, out, *args, **params) -> Tensor          forward mode: out's tangent due to input i
     vjp[i](g,   out, *args, **params) -> Tensor          reverse mode: input i's cotangent
+    batch(prim, values, batched, **params) -> Tensor     vmap: the output for a whole batch
 
-and what its VJP rules read (``saves``: inputs, output; node.py), so the tape keeps nothing
-else. Rules are written with tinyad's own operations, so they are themselves differentiable: that
-is how grad-of-grad and forward-over-reverse work. A *linear* primitive (add, sum, reshape...) is
-its own JVP: the output tangent is the primitive applied to the input tangents.
+Rules are written with tinyad's own operations, so they are themselves differentiable: that is
+how grad-of-grad, forward-over-reverse and vmap-of-grad work. A *linear* primitive (add, sum,
+reshape...) is its own JVP: the output tangent is the primitive applied to the input tangents. A
+batching rule gets the inputs with the batch axis first where ``batched[i]`` (the others are
+shared by every example) and returns the output with the batch axis first. What the VJP rules
+read is declared too (``saves``: inputs, output; node.py), so the tape keeps nothing else.
 
 ``apply`` is an interpreter with two layers:
 
-1. If an argument is a dual number (dual.py), split off the highest dual level, apply the primitive
-   to the primals, and sum the JVP rules of the inputs that carry a tangent (or, where nothing
-   below that level is tracked, run the primitive's value-and-tangent kernel).
+1. If an argument is at a transform's level (a dual number, dual.py, or a batch, batching.py),
+   interpret the highest level first: for a dual level, apply the primitive to the primals and
+   sum the JVP rules of the inputs that carry a tangent (or, where nothing below that level is
+   tracked, run the primitive's value-and-tangent kernel); for a batch level, run the batching
+   rule on the batches (``_apply_batched``). Lower levels are values like any other there.
 2. Otherwise run ``impl`` on the raw arrays: the fast path, no bookkeeping.
 
 Either way, if gradients are being recorded and an input requires one, the application is written
@@ -32,33 +37,35 @@ back (from the input's shape and dtype alone: the tape may not have kept its val
 imports the op layer built on top of it.
 """
 from . import backend
+from .batching import Batched, check_open
 from .dual import Dual
-from .errors import DeviceError, IndexingError, ShapeError, shapes
+from .errors import BatchingError, DeviceError, IndexingError, ShapeError, shapes
 from .modes import current
 from .node import ALL, Node, Saves
-from .tensor import Tensor
+from .tensor import Tensor, zeros_like
 
 PRIMITIVES = {}   # name -> Primitive: the table that tests enumerate
 LINEAR = "linear"
 
 
 class Primitive:
-    __slots__ = ("name", "impl", "jvp", "vjp", "shape_rule", "saves", "forward",
+    __slots__ = ("name", "impl", "jvp", "vjp", "batch", "shape_rule", "saves", "forward",
                  "value_and_tangent")
 
     def __init__(self, name, impl, jvp, vjp, shape_rule="the input shapes must fit the operation",
-                 register=True, saves=ALL, forward=None, value_and_tangent=None):
+                 batch=None, register=True, saves=ALL, forward=None, value_and_tangent=None):
         """`jvp` is a tuple of per-input rules or LINEAR; `vjp` a tuple of per-input rules, or
-        one function ``(i, g, out, *args, **params)`` for primitives with any number of inputs.
-        `shape_rule` says, in an error message, which rule on shapes a failing call broke.
-        `saves` declares what the VJP rules read (node.Saves; default: every input and the
-        output). Optional: ``forward(*arrays, **params) -> (value, residual)``, the computation
-        when the tape records it, whose residual (an array, or None) the VJP rules receive as the
-        keyword ``residual`` when the backward pass is not itself recorded; and
+        one function ``(i, g, out, *args, **params)`` for primitives with any number of inputs;
+        `batch` the batching rule (primitives/batching.py has the common ones). `shape_rule`
+        says, in an error message, which rule on shapes a failing call broke. `saves` declares
+        what the VJP rules read (node.Saves; default: every input and the output). Optional:
+        ``forward(*arrays, **params) -> (value, residual)``, the computation when the tape
+        records it, whose residual (an array, or None) the VJP rules receive as the keyword
+        ``residual`` when the backward pass is not itself recorded; and
         ``value_and_tangent(x, t, **params) -> (value, tangent)`` (or None to decline) for one
         input in forward mode when nothing below the level is tracked. A primitive made for one
         call (custom rules, checkpoint) passes ``register=False`` to stay out of the table."""
-        self.name, self.impl, self.jvp, self.vjp = name, impl, jvp, vjp
+        self.name, self.impl, self.jvp, self.vjp, self.batch = name, impl, jvp, vjp, batch
         self.shape_rule, self.saves = shape_rule, Saves(saves)
         self.forward, self.value_and_tangent = forward, value_and_tangent
         rules = self.saves.rules
@@ -91,17 +98,19 @@ class Primitive:
 
 
 def apply(prim, *args, **params):
-    """Run primitive `prim` on Tensors `args`; returns a Tensor (a Dual if an input is one)."""
+    """Run primitive `prim` on Tensors `args`; returns a Tensor (a Dual or a Batched if the
+    highest level among the inputs is a dual or a batch level)."""
     top, tracked = -1, False
     for a in args:                     # a plain loop: this runs for every operation
         if a._level > top:
-            top = a._level
+            top, lead = a._level, a
         if a._requires_grad:
             tracked = True
     modes = current()                  # recording, observers: this thread's (modes.py)
     taped, residual = tracked and modes.recording, None
     if top >= 0:
-        out = _apply_dual(prim, top, args, params)
+        interpret = _apply_batched if type(lead) is Batched else _apply_dual
+        out = interpret(prim, top, args, params)
     elif taped and prim.forward is not None:
         value, residual = _compute(prim, prim.forward, args, params)
         out = Tensor(value)
@@ -165,7 +174,7 @@ def _apply_dual(prim, level, args, params):
             return Dual(Tensor(pair[0]), Tensor(pair[1]), level)
     out = apply(prim, *primals, **params)
     if prim.jvp == LINEAR:
-        tangents = [t if t is not None else _zeros_like(p) for t, p in zip(tangents, primals)]
+        tangents = [t if t is not None else zeros_like(p) for t, p in zip(tangents, primals)]
         tan = apply(prim, *tangents, **params)
     else:
         tan = None
@@ -183,28 +192,44 @@ def _untracked(values):
                for v in values)
 
 
-def _zeros_like(x):
-    return Tensor(x._xp.zeros_like(x._data))
+def _apply_batched(prim, level, args, params):
+    """vmap at batch level `level`: the batching rule, on the batches' values (batch axis first)
+    and the inputs shared by every example."""
+    check_open(level)
+    if prim.batch is None:
+        raise BatchingError(f"{prim.name}: no batching rule, so it cannot run inside vmap; give "
+                            "the primitive one (batch=, see tinyad/primitives/batching.py)")
+    batched = [a._level == level for a in args]
+    values = [a.value if b else a for a, b in zip(args, batched)]
+    out = prim.batch(prim, values, batched, **params)
+    size = values[batched.index(True)].shape[0]
+    if out.ndim == 0 or out.shape[0] != size or out._level >= level:
+        raise BatchingError(f"{prim.name}: its batching rule returned shape {out.shape} at level "
+                            f"{out._level} for a batch of {size} at level {level}: the batch axis "
+                            "must come first, and the level must be gone (a function that uses "
+                            "a batched tensor without receiving it as an argument keeps it)")
+    return Batched(out, level)
 
 
 # --- the adjoint pair: a tangent fitted to an output, a cotangent fitted to an input ----------
 def fit_tangent(tangent, out):
     """Bring a tangent to the output's shape and dtype: ``x + b`` with b broadcast over x moves
-    with x's tangent on every broadcast copy."""
-    td, od = tangent._data, out._data
-    if td.shape != od.shape:
-        tangent = apply(PRIMITIVES["broadcast_to"], tangent, shape=tuple(od.shape))
-    if td.dtype != od.dtype:
-        tangent = apply(PRIMITIVES["astype"], tangent, dtype=od.dtype)
+    with x's tangent on every broadcast copy. (Shapes are one example's inside vmap.)"""
+    shape = out.shape
+    if tangent.shape != shape:
+        tangent = apply(PRIMITIVES["broadcast_to"], tangent, shape=shape)
+    if tangent._data.dtype != out._data.dtype:
+        tangent = apply(PRIMITIVES["astype"], tangent, dtype=out._data.dtype)
     return tangent
 
 
 def fit_cotangent(cotangent, x):
     """``fit_tangent``'s adjoint: sum a cotangent down to x's shape, in x's dtype. d/dx of
     out = x + b with x (3, 1), b (3, 4) is the row sums of the cotangent. (x may be a saved
-    input or its stand-in, node.StandIn: only its shape and dtype are read.)"""
+    input or its stand-in, node.StandIn: only its shape and dtype are read; shapes are one
+    example's inside vmap.)"""
     shape = x.shape
-    if cotangent._data.shape != shape:
+    if cotangent.shape != shape:
         cotangent = unbroadcast(cotangent, shape)
     if cotangent._data.dtype != x.dtype:
         cotangent = apply(PRIMITIVES["astype"], cotangent, dtype=x.dtype)

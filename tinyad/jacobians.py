@@ -10,18 +10,28 @@ output's tree, each entry a tree of the input's structure:
     jacfwd(f, argnums=(0, 1))(x, y)   (∂f/∂x, ∂f/∂y)
     hessian(f, argnums=(0, 1))(x, y)  ((∂²f/∂x∂x, ∂²f/∂x∂y), (∂²f/∂y∂x, ∂²f/∂y∂y))
 
-jacfwd runs one JVP per input element, jacrev one VJP per output element.
+jacfwd is one JVP with every input element's unit vector at once, ``vmap`` over the basis
+(n columns in one batched pass, not n passes); jacrev one VJP whose pullback is vmapped over the
+output elements' unit vectors (m rows in one batched backward pass).
 """
 from . import tree
-from .ops import reshape, stack
+from .ops import reshape, transpose
 from .tensor import Tensor, zeros_like
 from .transforms import argnums_tuple, float_leaf, jvp, leaf_name, vjp
+from .vmap import vmap
 
 
-def _basis(x):
-    """The unit vectors e_0, e_1, ... of x's shape, as constant tensors."""
-    eye = x._xp.eye(x.size, dtype=x.dtype)
-    return [Tensor(eye[k].reshape(x.shape)) for k in range(x.size)]
+def _basis(xs):
+    """The unit vectors of the leaves `xs` joined: for each leaf, its part of every unit vector,
+    (n, *x.shape) with n the total size (constants, in the leaf's dtype)."""
+    n = sum(x.size for x in xs)
+    parts, start = [], 0
+    for x in xs:
+        eye = x._xp.zeros((n, x.size), dtype=x.dtype)
+        eye[start + x._xp.arange(x.size), x._xp.arange(x.size)] = 1
+        parts.append(Tensor(eye.reshape((n,) + x.shape)))
+        start += x.size
+    return parts
 
 
 def _inputs(args, argnums, where):
@@ -43,11 +53,15 @@ def _inputs(args, argnums, where):
     return xs, in_def, with_leaves
 
 
-def _block(pieces, axis, shape, like):
-    """The pieces stacked along `axis` and reshaped to `shape` (zeros when there are none)."""
-    if not pieces:
+def _block(rows, start, size, shape, like, last=False):
+    """Rows start... of a batch of derivatives, (n, ...), as one Jacobian block of `shape` (the
+    batch axis moved last first, for `last`; zeros when there are no rows)."""
+    if not size:
         return Tensor(like._xp.zeros(shape, dtype=like.dtype))
-    return reshape(stack(pieces, axis=axis), *shape)
+    part = rows[start:start + size] if rows.shape[0] != size else rows
+    if last:
+        part = transpose(part, *range(1, part.ndim), 0)
+    return reshape(part, *shape)
 
 
 def _nest(out_def, in_def, blocks):
@@ -60,23 +74,24 @@ def jacfwd(f, argnums=0, has_aux=False):
     as the output's tree of the input's trees (``(jacobian, aux)`` with has_aux=True)."""
     def jac(*args):
         xs, in_def, with_leaves = _inputs(args, argnums, "jacfwd")
-        zeros = [zeros_like(x) for x in xs]
-        directions = [zeros[:j] + [e] + zeros[j + 1:] for j, x in enumerate(xs) for e in _basis(x)]
-        columns = [jvp(lambda *leaves: f(*with_leaves(*leaves)), xs, ts, has_aux)
-                   for ts in directions or [zeros]]          # one pass for the shapes if no column
-        out_def = tree.structure(columns[0][0])
-        tangents = [tree.leaves(c[1]) for c in columns] if directions else []
-        outs = tree.leaves(columns[0][0])
+
+        def column(*ts):
+            return jvp(lambda *leaves: f(*with_leaves(*leaves)), xs, ts, has_aux)
+        if sum(x.size for x in xs):
+            ends = (None, 0, None) if has_aux else (None, 0)
+            out, tangents, *aux = vmap(column, out_axes=ends)(*_basis(xs))
+        else:                                                # no column: one pass for the shapes
+            out, tangents, *aux = column(*(zeros_like(x) for x in xs))
+        outs, out_def = tree.flatten(out)
         blocks = []
-        for o, y in enumerate(outs):
+        for y, t in zip(outs, tree.leaves(tangents)):
             row, start = [], 0
             for x in xs:
-                cols = [t[o] for t in tangents[start:start + x.size]]
-                row.append(_block(cols, -1, y.shape + x.shape, y))
+                row.append(_block(t, start, x.size, y.shape + x.shape, y, last=True))
                 start += x.size
             blocks.append(row)
         jacobian = _nest(out_def, in_def, blocks)
-        return (jacobian, columns[0][2]) if has_aux else jacobian
+        return (jacobian, aux[0]) if has_aux else jacobian
     return jac
 
 
@@ -87,13 +102,15 @@ def jacrev(f, argnums=0, has_aux=False):
         xs, in_def, with_leaves = _inputs(args, argnums, "jacrev")
         out, pullback, *aux = vjp(lambda *leaves: f(*with_leaves(*leaves)), *xs, has_aux=has_aux)
         outs, out_def = tree.flatten(out)
-        zeros = [zeros_like(y) for y in outs]
-        blocks = []
-        for o, y in enumerate(outs):
-            rows = [pullback(out_def.unflatten(zeros[:o] + [e] + zeros[o + 1:]))
-                    for e in _basis(y)]
-            blocks.append([_block([r[j] for r in rows], 0, y.shape + x.shape, x)
-                           for j, x in enumerate(xs)])
+        if sum(y.size for y in outs):
+            rows = vmap(lambda *cts: pullback(out_def.unflatten(cts)))(*_basis(outs))
+        else:
+            rows = [zeros_like(x) for x in xs]
+        blocks, start = [], 0
+        for y in outs:
+            blocks.append([_block(r, start, y.size, y.shape + x.shape, x)
+                           for r, x in zip(rows, xs)])
+            start += y.size
         jacobian = _nest(out_def, in_def, blocks)
         return (jacobian, aux[0]) if has_aux else jacobian
     return jac

@@ -18,7 +18,7 @@ from .dual import dual_level, unpack
 from .dual_constructor import dual
 from .errors import GradError
 from .interpreter import apply
-from .tensor import Tensor
+from .tensor import zeros_like
 from .transforms import arguments, as_tensor, float_leaf, leaf_name, vjp
 
 
@@ -29,7 +29,7 @@ def linearize(f, *primals):
     xs = [float_leaf(p, "linearize", leaf_name("primal ", treedef, k))
           for k, p in enumerate(leaves)]
     # tracked starts: every tangent operation runs through apply, none in a fused kernel
-    starts = [Tensor(x._xp.zeros_like(x._data), requires_grad=True) for x in xs]
+    starts = [zeros_like(x).requires_grad_() for x in xs]
     program, depends = [], {id(s) for s in starts}
 
     def observe(prim, args, params, out):      # one tangent operation: part of the program
@@ -78,5 +78,4 @@ def linear_transpose(f, *primals):
 
 
 def _zeros(p):
-    p = as_tensor(p, "linear_transpose", "a primal")
-    return Tensor(p._xp.zeros_like(p._data))
+    return zeros_like(as_tensor(p, "linear_transpose", "a primal"))

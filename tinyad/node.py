@@ -174,7 +174,7 @@ class Node(StandIn):
         self.parents = parents = tuple(parents)
         if type(out) is Tensor:
             self.shape, self.extra = data.shape, None
-        else:                                        # a dual number (its shape: the primal's)
+        else:                                        # a tracer (its shape: one example's, the primal's)
             self.shape, self.extra = out.shape, Extra.watching(args, parents)
         keep, keep_out, any_kept = prim.saves.plan(runs, len(args))
         if keep is None:
@@ -257,7 +257,7 @@ class Node(StandIn):
 
 class Extra:
     """What few nodes need: a retained gradient's tensor (a weak reference), whether a constant
-    input is a dual number tracked below (tape._watched)."""
+    input is a tracer tracked below (tape._watched)."""
     __slots__ = ("retains", "watched")
 
     def __init__(self, watched=False):
@@ -265,13 +265,14 @@ class Extra:
 
     @staticmethod
     def watching(args, parents):
-        """An Extra for a node on dual numbers with such a constant input, else None."""
+        """An Extra for a node on tracers with such a constant input, else None."""
         if any(p is None and a._level >= 0 and tracked_below(a) for a, p in zip(args, parents)):
             return Extra(watched=True)
         return None
 
 
 def tracked_below(t):
-    """A dual number whose primal or tangent (at any lower level) is on the tape."""
-    parts = (t.primal, t.tangent) if t._level >= 0 else ()
+    """A dual number whose primal or tangent, or a batch whose values, are on the tape (at any
+    lower level)."""
+    parts = t._parts() if t._level >= 0 else ()
     return any(p._requires_grad or tracked_below(p) for p in parts)

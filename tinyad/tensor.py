@@ -13,12 +13,13 @@ attached to this class there: the interpreter, which makes tensors, sits between
 JAX attach their tracers' operators the same way.
 """
 import itertools
+import math
 import warnings
 
 import numpy as np
 
 from . import backend
-from .errors import DtypeError, GradError, ShapeError
+from .errors import BatchingError, DtypeError, GradError, ShapeError
 
 
 class Clock:
@@ -31,7 +32,8 @@ class Clock:
 class Tensor:
     __slots__ = ("_data", "_requires_grad", "_grad", "_node", "_version", "__weakref__")
     __array_ufunc__ = None      # make NumPy defer: ndarray + Tensor calls Tensor.__radd__
-    _level = -1                 # dual level; plain tensors sit below every level (see dual.py)
+    _level = -1                 # a transform's level; plain tensors sit below every level (Tracer)
+    _batch_axes = 0             # leading axes of _data that vmap added (Tracer)
 
     def __init__(self, data, requires_grad=False):
         self._data = data
@@ -96,7 +98,7 @@ class Tensor:
     @property
     def tangent(self):
         """A plain tensor carries no perturbation: its tangent is zero."""
-        return Tensor(self._xp.zeros_like(self._data))
+        return zeros_like(self)
 
     @property
     def _xp(self):
@@ -104,10 +106,10 @@ class Tensor:
 
     def numpy(self):
         """The values as a NumPy array (copied from the GPU when needed)."""
-        return np.asarray(backend.to_device(self._data, "cpu"))
+        return np.asarray(backend.to_device(self.data, "cpu"))
 
     def item(self):
-        return self._data.item()
+        return self.data.item()
 
     def tolist(self):
         return self.numpy().tolist()
@@ -122,10 +124,10 @@ class Tensor:
         return f"tensor({body}, dtype={self.dtype}{extra})"
 
     def __bool__(self):
-        return bool(self._data)
+        return bool(self.data)
 
     def __float__(self):
-        return float(self._data)
+        return float(self.data)
 
     __hash__ = object.__hash__   # identity hashing; == is elementwise (ops/tensor_methods.py)
 
@@ -151,10 +153,13 @@ class Tensor:
         """The same value as a new tensor that `node` computed (None: on no node). A node keeps
         its output this way, as values, never as the tensor that points back at it (a cycle
         that would keep both alive until the garbage collector runs)."""
-        t = Tensor(self._data)
+        t = self._copy()
         if node is not None:
             t._node, t._requires_grad = node, True
         return t
+
+    def _copy(self):
+        return Tensor(self._data)
 
     def requires_grad_(self, flag=True):
         self.requires_grad = flag
@@ -162,7 +167,7 @@ class Tensor:
 
     def to(self, device):
         """A copy on `device` ('cpu' or 'cuda'); the same tensor if it is already there."""
-        data = backend.to_device(self._data, device)
+        data = backend.to_device(self.data, device)
         if data is self._data:
             return self
         return Tensor(data, requires_grad=self._requires_grad)
@@ -173,7 +178,7 @@ def tensor(data, dtype=None, requires_grad=False, device=None):
     CuPy) array keeps its dtype; ``dtype`` overrides. Integer tensors cannot require a gradient.
     ``device`` defaults to where `data` is: "cuda" for a CuPy array, else "cpu"."""
     if isinstance(data, Tensor):
-        data = data._data
+        data = data.data
     try:
         if dtype is None:
             dtype = _default_dtype(data)
@@ -211,30 +216,75 @@ def _default_dtype(data):
     return {"b": np.bool_, "i": np.int64, "u": np.int64, "f": np.float32}.get(dtype.kind, dtype)
 
 
-def _filled(fill, shape, dtype, requires_grad, device):
+def _filled(name, fill, shape, dtype, requires_grad, device):
     shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
     xp = backend.module(device)
-    return Tensor(fill(xp, tuple(shape), backend.check_dtype(dtype)), requires_grad=requires_grad)
+    return Tensor(fill(xp, tuple(shape), backend.check_dtype(dtype, name)),
+                  requires_grad=requires_grad)
 
 
 def zeros(*shape, dtype=np.float32, requires_grad=False, device="cpu"):
-    return _filled(lambda xp, s, d: xp.zeros(s, d), shape, dtype, requires_grad, device)
+    return _filled("zeros", lambda xp, s, d: xp.zeros(s, d), shape, dtype, requires_grad, device)
 
 
 def ones(*shape, dtype=np.float32, requires_grad=False, device="cpu"):
-    return _filled(lambda xp, s, d: xp.ones(s, d), shape, dtype, requires_grad, device)
+    return _filled("ones", lambda xp, s, d: xp.ones(s, d), shape, dtype, requires_grad, device)
 
 
 def randn(*shape, seed=None, dtype=np.float32, requires_grad=False, device="cpu"):
     """Standard normal samples; the same `seed` gives the same values on every device."""
     def draw(xp, s, d):
         return xp.asarray(np.random.default_rng(seed).standard_normal(s).astype(d))
-    return _filled(draw, shape, dtype, requires_grad, device)
+    return _filled("randn", draw, shape, dtype, requires_grad, device)
 
 
-def zeros_like(x):
-    return Tensor(x._xp.zeros_like(x._data))
+def zeros_like(x, dtype=None, requires_grad=False):
+    """Zeros of x's shape (one example's, inside vmap) and device, in x's dtype unless `dtype`
+    is given."""
+    dtype = x.dtype if dtype is None else backend.check_dtype(dtype)
+    return Tensor(x._xp.zeros(x.shape, dtype), requires_grad=requires_grad)
 
 
-def ones_like(x):
-    return Tensor(x._xp.ones_like(x._data))
+def ones_like(x, dtype=None, requires_grad=False):
+    """Ones of x's shape (one example's, inside vmap) and device, in x's dtype unless `dtype` is
+    given."""
+    dtype = x.dtype if dtype is None else backend.check_dtype(dtype)
+    return Tensor(x._xp.ones(x.shape, dtype), requires_grad=requires_grad)
+
+
+class Tracer(Tensor):
+    """A tensor at a transform's level, as JAX's tracers: a dual number (dual.py) or a batch of
+    values (batching.py). Operations on tracers are interpreted level by level, the highest level
+    among the inputs first (interpreter.py); levels come from one counter (modes.py).
+
+    ``_data`` is the whole array underneath. For a batch it holds every example: ``_batch_axes``
+    leading axes that vmap added (the lowest level's first), then one example's axes. ``shape``,
+    ``ndim``, ``size`` and ``len`` are one example's: what the function being mapped sees. Its
+    values are not one example's, so ``.data``, ``.numpy()``, ``.item()``, ``bool()`` and
+    ``float()`` raise inside vmap (as JAX's do): a function mapped by vmap computes with tinyad
+    operations, comparisons and ``ad.where`` included."""
+    __slots__ = ("_level", "_batch_axes")
+
+    shape = property(lambda self: tuple(self._data.shape[self._batch_axes:]))
+    ndim = property(lambda self: self._data.ndim - self._batch_axes)
+    size = property(lambda self: math.prod(self._data.shape[self._batch_axes:]))
+
+    @property
+    def data(self):
+        """The raw array; an error for a batched tensor (whose array holds every example)."""
+        if self._batch_axes:
+            raise BatchingError(
+                f"a batched tensor of shape {self.shape} (per example) has no values of its own "
+                "inside vmap: .data, .numpy(), .item(), bool() and float() would need one "
+                "example's. Compute with tinyad operations instead (comparisons and ad.where "
+                "work per example); Python control flow on values cannot be batched")
+        return self._data
+
+    def _copy(self):
+        """A new tracer of the same parts (off the tape: see Tensor._relinked)."""
+        return type(self)(*self._parts(), self._level)
+
+    def __len__(self):
+        if not self.ndim:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]

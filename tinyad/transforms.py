@@ -21,6 +21,7 @@ import numpy as np
 
 from . import tape, tree
 from .backend import FLOATS
+from .batching import Batched
 from .dual import Dual, dual_level, unpack
 from .dual_constructor import dual
 from .errors import DtypeError, GradError
@@ -66,7 +67,10 @@ def _fresh(x, where, name):
     x = float_leaf(x, where, name)
     if x._requires_grad and tape.recording():
         return identity(x)
-    alias = Dual(x.primal, x.tangent, x._level) if isinstance(x, Dual) else Tensor(x._data)
+    if isinstance(x, Dual):
+        alias = Dual(x.primal, x.tangent, x._level)
+    else:
+        alias = Batched(x.value, x._level) if isinstance(x, Batched) else Tensor(x._data)
     alias._requires_grad = True
     return alias
 

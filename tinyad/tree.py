@@ -167,6 +167,31 @@ def map(f, tree, *rest):
     return unflatten(treedef, [f(*xs) for xs in zip(flat, *others)])
 
 
+def broadcast_prefix(prefix, tree, is_leaf, where):
+    """One entry of `prefix` per leaf of `tree`: `prefix` has tree's structure down to some depth,
+    where a leaf (``is_leaf(node)``, such as an int or None in vmap's ``in_axes``) stands for
+    the whole subtree below it (JAX's tree prefixes). A ValueError from `where` otherwise."""
+    out = []
+
+    def walk(p, t, path):
+        if is_leaf(p):
+            out.extend([p] * len(leaves(t)))
+            return
+        kind = _kind(p)
+        if kind is None or kind is not _kind(t):
+            raise ValueError(f"{where}: {p!r} at {path or 'the top'} does not match the "
+                             f"{type(t).__name__} there (expected {structure(t)})")
+        (pc, pa), (tc, ta) = _children(kind, p), _children(kind, t)
+        if pa != ta or len(pc) != len(tc):
+            raise ValueError(f"{where}: {p!r} at {path or 'the top'} does not match the "
+                             f"structure {structure(t)} there")
+        steps = PyTreeDef(kind, ta, (LEAF,) * len(tc))._steps()
+        for a, b, step in zip(pc, tc, steps):
+            walk(a, b, path + step)
+    walk(prefix, tree, "")
+    return out
+
+
 def flatten_as(treedef, tree, where):
     """The leaves of `tree`, which must have structure `treedef` (else a ValueError from `where`
     showing both structures)."""

@@ -1,4 +1,4 @@
-"""``tinyad bench``: the runtime table of "Gradients without Backpropagation", on the CPU.
+"""``tinyad bench``: the runtime table of "Gradients without Backpropagation", on the CPU or a GPU.
 
 Baydin, Pearlmutter, Syme, Wood and Torr (2022) time three things per model, at batch 64:
 
@@ -21,6 +21,10 @@ Timing (``timing.interleaved``): after warm-up, every repetition runs every case
 random order, with the garbage collector paused, so drift in the machine's load hits all cases
 alike; a case that takes less than 2 ms is repeated within its sample. Reported times are medians
 over repetitions.
+``--device cuda`` puts tinyad's model and batch on the GPU (CuPy): fg then draws v there with the
+rule's CuPy generator, the Numba tangent cases (CPU-only) are left out, and every step still
+ends by reading its loss back (a sync), so each time is the step's whole work. The NumPy and
+torch engines stay on the CPU.
 ``--profile`` adds a cProfile of each tinyad step (where the time goes, by function) and the
 time of each primitive's array computation (``primitive_times``).
 """
@@ -31,7 +35,7 @@ import numpy as np
 
 from . import machine
 from .bench_cases import MODELS, build_cases, load_batch
-from .checks import UsageError, at_least, writable_folder
+from .checks import UsageError, add_device_argument, at_least, require_device, writable_folder
 from .reference_engines import torch_or_none
 from .results import markdown_table, write
 from .timing import interleaved, profile_cases
@@ -71,6 +75,7 @@ def add_arguments(p):
     p.add_argument("--malloc", default="keep", choices=["keep", "default"],
                    help="keep: ask glibc's malloc to keep freed memory for reuse (see "
                         "machine.keep_freed_memory; the default); default: leave the allocator")
+    add_device_argument(p)
     p.add_argument("--profile", action="store_true",
                    help="also cProfile each tinyad step and print where the time goes")
     p.add_argument("--quick", action="store_true",
@@ -102,6 +107,7 @@ def measure_from_args(args):
     if unknown or "tinyad" not in engines:
         raise UsageError(f"--engines must include tinyad and name only tinyad, numpy, torch; "
                          f"got {spec!r}")
+    device = require_device(args.device)
     batch = args.batch_size or (QUICK_BATCH if args.quick else 64)
     x, y, source = load_batch(batch, args.data)
     kept = machine.keep_freed_memory() if args.malloc == "keep" else None
@@ -110,8 +116,8 @@ def measure_from_args(args):
     with machine.threads(args.threads) as threads:
         result = measure(models, (x, y, source), engines=engines, repeat=args.repeat,
                          warmup=args.warmup, quick=args.quick, profile=args.profile,
-                         seed=args.seed, malloc=malloc)
-        result.update(threads=threads, machine=machine.record())
+                         seed=args.seed, malloc=malloc, device=device)
+        result.update(threads=threads, machine=machine.record(device))
     return result
 
 
@@ -121,7 +127,9 @@ def report(result):
     load = result["loadavg_before"], result["loadavg_after"]
     blas = (f"{threads} BLAS thread{'s' if threads != 1 else ''}" if threads
             else "BLAS threads unknown")
-    title = f"Runtime ratios to a forward pass (batch {result['batch']}, float32, CPU, {blas})"
+    device = result["device"]
+    where = "CPU" if device == "cpu" else f"tinyad on {device}, NumPy and torch on the CPU"
+    title = f"Runtime ratios to a forward pass (batch {result['batch']}, float32, {where}, {blas})"
     text = ("**Smoke run (--quick): batch 8, 3 repetitions; these numbers mean nothing.**\n\n"
             if result["quick"] else "")
     for label, key in (("Wall-clock", "rows"), ("Process CPU-time", "rows_cpu")):
@@ -133,12 +141,12 @@ def report(result):
                      f"{markdown_table(sources, SOURCE_COLUMNS)}\n\n")
     text += (
         "t_f: forward + loss under no_grad. t_fg: the library's ForwardGradient step (weight "
-        "perturbation), drawing v with its default generator, Numba's normal (torch: randn; "
-        "numpy floor: NumPy's float32 normal). t_fg*: the same dual-number pass and update "
-        "with v drawn in advance. t_bp: the Backprop rule (tape). R_f = t_fg/t_f, "
-        "R_f* = t_fg*/t_f, "
-        "R_b = t_bp/t_f. Numba tangents: tinyad.learning.fast_tangents, v scaled in place "
-        "into the gradient. Paper (PyTorch, MLP): R_f = 2.46, R_b = 4.17.\n"
+        "perturbation), drawing v with its default generator, Numba's normal (on a GPU: "
+        "CuPy's; torch: randn; numpy floor: NumPy's float32 normal). t_fg*: the same "
+        "dual-number pass and update with v drawn in advance. t_bp: the Backprop rule (tape). "
+        "R_f = t_fg/t_f, R_f* = t_fg*/t_f, R_b = t_bp/t_f. Numba tangents: "
+        "tinyad.learning.fast_tangents, v scaled in place into the gradient. Paper (PyTorch, "
+        "MLP): R_f = 2.46, R_b = 4.17.\n"
         f"Data: {result['data']}. Memory: {result.get('malloc', 'not recorded')}. "
         f"Load average (1, 5, 15 min) before/after: {load[0]} / {load[1]}.\n\n"
         f"{verdict_text(result)}")
@@ -146,10 +154,10 @@ def report(result):
 
 
 def measure(models, data, engines=("tinyad", "numpy", "torch"), repeat=None, warmup=None,
-            quick=False, profile=False, seed=0, malloc=None):
+            quick=False, profile=False, seed=0, malloc=None, device="cpu"):
     """Time every case of every model on `data` = (x, y, where it came from); returns a
     JSON-ready dict with ``rows`` (one per model and engine), the raw per-repetition samples, the
-    goals' verdicts and the run's settings."""
+    goals' verdicts and the run's settings. `device`: where tinyad's model and data live."""
     x, y, source = data
     warmup = (1 if quick else 3) if warmup is None else warmup
     torch = torch_or_none() if "torch" in engines else None
@@ -160,7 +168,7 @@ def measure(models, data, engines=("tinyad", "numpy", "torch"), repeat=None, war
     rows, rows_cpu, raw, profiles = [], [], {}, {}
     for name in models:
         reps = 3 if quick else (repeat or REPEAT[name])
-        cases, info = build_cases(name, x, y, engines, torch, seed)
+        cases, info = build_cases(name, x, y, engines, torch, seed, device)
         wall, cpu = interleaved(cases, reps, warmup, seed=seed)
         raw[name] = {"wall_s": wall, "cpu_s": cpu, "info": info, "repeat": reps}
         rows += summarise(name, wall)
@@ -172,6 +180,7 @@ def measure(models, data, engines=("tinyad", "numpy", "torch"), repeat=None, war
                                             if k.startswith("tinyad")})
     result = {
         "batch": len(x), "dtype": "float32", "data": source, "models": list(models),
+        "device": device,
         "engines": engines, "warmup": warmup, "quick": quick, "rows": rows,
         "rows_cpu": rows_cpu, "verdicts": verdicts(rows), "verdicts_cpu": verdicts(rows_cpu),
         "paper": PAPER, "goals": {**GOALS, "t_fg/t_bp": 1.0},

@@ -11,12 +11,16 @@ tinyad's steps are the library's own learning rules, timed as a user runs them:
     f     forward + loss under ``no_grad``
     fg    ``ForwardGradient`` (weights), drawing v with its default generator
     fg*   the same rule handed v drawn in advance (``update_direction(..., tangents=v)``)
-    fgN   v from the Numba generator, normal;  fgR  the same, Rademacher (when Numba loads)
+    fgN   v from the Numba generator, normal;  fgR  the same, Rademacher (when Numba loads;
+          on the CPU only: it draws host arrays)
     bp    ``Backprop`` (the tape)
+
+On a GPU (``device="cuda"``) the model and the batch live there, and fg and fg* draw v there
+with the rule's CuPy generator (``ForwardGradient.rng_for``).
 """
 import numpy as np
 
-from .. import nn, no_grad, tensor
+from .. import backend, nn, no_grad, tensor
 from ..data import DatasetNotFoundError, load_default, load_mnist
 from ..learning import Backprop, ForwardGradient, fast_tangents
 from ..nn import functional as F
@@ -69,10 +73,11 @@ def model_input(name, x):
     return x.reshape(len(x), 1, 28, 28) if name == "cnn" else x
 
 
-def build_cases(name, x, y, engines, torch=None, seed=0):
-    """({'engine:case': a zero-argument step} for model `name` in every engine, a description)."""
+def build_cases(name, x, y, engines, torch=None, seed=0, device="cpu"):
+    """({'engine:case': a zero-argument step} for model `name` in every engine, a description);
+    tinyad's model on `device`, the other engines on the CPU."""
     nn.init.seed(seed)
-    model = build_model(name)
+    model = build_model(name).to(device)
     xin = model_input(name, x)
     cases = tinyad_cases(model, xin, y, seed)
     info = {"parameters": int(sum(p.size for p in model.parameters()))}
@@ -85,9 +90,11 @@ def build_cases(name, x, y, engines, torch=None, seed=0):
 
 
 def tinyad_cases(model, x, y, seed=0):
-    """tinyad's steps (see the module docstring), each the library's rule on `model`."""
-    xt = tensor(x)
+    """tinyad's steps (see the module docstring), each the library's rule on `model`, with the
+    batch on the model's device."""
     params = list(model.parameters())
+    device = params[0].device
+    xt, y = tensor(x, device=device), backend.asarray(y, device)
     fg, bp = ForwardGradient(seed=seed), Backprop()
     predrawn = fg.draw([p.shape for p in params], params[0].data)
 
@@ -103,7 +110,7 @@ def tinyad_cases(model, x, y, seed=0):
 
     cases = {"tinyad:f": forward, "tinyad:fg": step(fg), "tinyad:fg*": step(fg, tangents=predrawn),
              "tinyad:bp": step(bp)}
-    if fast_tangents.available():
+    if fast_tangents.available() and device == "cpu":
         for case, distribution in (("fgN", "normal"), ("fgR", "rademacher")):
             rule = ForwardGradient(distribution=distribution, seed=seed + 1,
                                    draw_flat=fast_tangents.draw_flat)

@@ -3,13 +3,17 @@
 A command that finds a problem raises ``UsageError(reason)``; ``tinyad.cli`` prints
 ``tinyad <command>: error: <reason>`` as one line on stderr and exits with code 2, as argparse does
 for a malformed option. Everything a run needs is checked before its first step: the arguments
-(the argparse types below), the data, matplotlib when plots are asked for, and that the output
-folder can be written (``writable_folder``), so no run fails after an hour of work.
+(the argparse types below), the data, matplotlib when plots are asked for, that the output
+folder can be written (``writable_folder``) and that the device answers (``require_device``), so
+no run fails after an hour of work.
 """
 import argparse
 import math
 import tempfile
 from pathlib import Path
+
+from .. import backend
+from ..errors import DeviceError
 
 
 class UsageError(Exception):
@@ -77,3 +81,30 @@ def require_plots(hint="or pass --no-plots"):
         return pyplot()
     except ImportError as e:
         raise UsageError(f"{e} ({hint})") from None
+
+
+def add_device_argument(p):
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                   help="where tinyad's model and data live: cpu (NumPy) or cuda (CuPy, a GPU)")
+
+
+def require_device(device):
+    """`device` ('cpu' or 'cuda') once it answers: for 'cuda', CuPy imports, finds a CUDA device
+    and computes on it (a kernel compiled and run, a value read back); else a UsageError naming
+    what is missing."""
+    if device == "cpu":
+        return device
+    try:
+        cp = backend.cupy()
+    except DeviceError as e:
+        raise UsageError(f"--device cuda: {e} ({e.__cause__})") from None
+    try:
+        count = cp.cuda.runtime.getDeviceCount()
+        if count:
+            float((cp.arange(3, dtype=cp.float32) * 2).sum())
+    except Exception as e:  # noqa: BLE001  (CUDARuntimeError, a compiler error: no device answers)
+        raise UsageError(f"--device cuda: no CUDA device answers ({type(e).__name__}: {e})") \
+            from None
+    if count < 1:
+        raise UsageError("--device cuda: CuPy finds no CUDA device")
+    return device

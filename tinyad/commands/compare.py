@@ -4,7 +4,13 @@ Each rule trains a copy of the same MLP with Adam (``tinyad.learning.training.fi
 the update direction is obtained differs. Prints a line per epoch per rule and a final table
 (train loss, test accuracy, time per step, steps per second, peak memory, gradient alignment), and
 writes ``results.json``, ``results.md`` and plots to ``--out``. Everything is checked before the
-first step (arguments, data, matplotlib, the output folder); a problem is one line and exit code 2.
+first step (arguments, data, matplotlib, the output folder, the device); a problem is one line
+and exit code 2.
+
+Device: ``--device cuda`` trains on the GPU (CuPy): each rule's model goes there and the training
+set moves there once (``DataLoader(device=)``); accuracy, alignment and the step's memory (CuPy's
+pool, not the host's) are measured there. Checked before anything trains: CuPy must import and a
+CUDA device must answer.
 
 Threads: ``--threads`` (default 1) sets OpenBLAS's and Numba's thread counts for the run and puts
 them back after it. One thread does not collapse under load: on a busy 2-core machine, two BLAS
@@ -26,7 +32,8 @@ from ..learning import DFA, Backprop, FeedbackAlignment, ForwardGradient, Manual
 from ..learning.training import accuracy, fit, step_memory
 from ..nn import functional as F
 from . import machine
-from .checks import UsageError, at_least, finite_positive, require_plots, writable_folder
+from .checks import (UsageError, add_device_argument, at_least, finite_positive, require_device,
+                     require_plots, writable_folder)
 from .compare_plots import plot_compare
 from .results import markdown_table, write
 
@@ -69,6 +76,7 @@ def add_arguments(p):
     p.add_argument("--threads", type=int, default=1,
                    help="OpenBLAS and Numba threads during the run, restored after it (default "
                         "1: more threads spin-wait on a busy machine)")
+    add_device_argument(p)
     p.add_argument("--out", default="runs/compare", help="folder for results.json and plots")
     p.add_argument("--no-plots", action="store_true")
 
@@ -78,25 +86,26 @@ def run(args):
     methods = parse_methods(args.methods)
     lrs = parse_lrs(args.lr, methods)
     hidden = parse_hidden(args.hidden)
+    require_device(args.device)
     plt = None if args.no_plots else require_plots()
     train, test = load_data(args.dataset, args.train_size, args.test_size)
     out = writable_folder(args.out)
     sizes = [train[0].shape[1], *hidden, CLASSES]
     print(f"data: {args.dataset}: {len(train[0])} train, {len(test[0])} test; model MLP {sizes} "
           f"({args.activation}), Adam, batch {args.batch_size}, {args.epochs} epochs, "
-          f"{args.threads} thread(s)", flush=True)
+          f"on {args.device}, {args.threads} thread(s)", flush=True)
     nn.init.seed(args.seed)
     initial = nn.MLP(sizes, activation=args.activation).state_dict()
     with machine.threads(args.threads) as threads:
         results = {name: train_method(name, lrs[name], initial, sizes, train, test, args)
                    for name in methods}
         payload = {"config": {k: v for k, v in vars(args).items() if k != "func"},
-                   "sizes": sizes, "threads": threads, "machine": machine.record(),
-                   "results": results}
+                   "sizes": sizes, "device": args.device, "threads": threads,
+                   "machine": machine.record(args.device), "results": results}
     table = markdown_table(table_rows(results), COLUMNS)
     text = (f"`{command_line(args)}`\n\nMLP {sizes}, {args.activation}, Adam, batch "
             f"{args.batch_size}, {args.epochs} epochs, {len(train[0])} train / {len(test[0])} "
-            f"test examples, {args.threads} thread(s).\n\n{table}\n\n{LEGEND}")
+            f"test examples, on {args.device}, {args.threads} thread(s).\n\n{table}\n\n{LEGEND}")
     write(out, "results", payload, text, "tinyad compare")
     if plt is not None:
         for path in plot_compare(plt, results, out):
@@ -108,10 +117,11 @@ def train_method(name, lr, initial, sizes, train, test, args):
     """Train method `name` from the `initial` weights; its results (JSON-ready)."""
     make, _, decay = METHODS[name]
     rule = make(args.seed, args.tangents)
-    model = nn.MLP(sizes, activation=args.activation)
+    model = nn.MLP(sizes, activation=args.activation).to(args.device)
     model.load_state_dict(initial)
     opt = optim.Adam(model.parameters(), lr=lr)
-    loader = DataLoader(*train, batch_size=args.batch_size, shuffle=True, seed=args.seed)
+    loader = DataLoader(*train, batch_size=args.batch_size, shuffle=True, seed=args.seed,
+                        device=args.device)
     print(f"[{name:>11}] training: lr {lr:g}, {len(loader)} steps per epoch", flush=True)
 
     def progress(r):
@@ -120,13 +130,13 @@ def train_method(name, lr, initial, sizes, train, test, args):
     run = fit(rule, model, opt, loader, args.epochs, schedule=optim.ExponentialLR(opt, gamma=decay),
               evaluate=lambda m: {"test_acc": accuracy(m, *test)}, on_epoch=progress)
     last, steps, seconds = run["history"][-1], len(run["losses"]), run["seconds"][-1]
-    xb, yb = train[0][:256], train[1][:256]
+    xb, yb = tensor(train[0][:256], device=args.device), train[1][:256]
     result = {"lr": lr, "lr_decay": decay, "train_loss": last["train_loss"],
               "test_acc": last["test_acc"], "ms_per_step": 1e3 * seconds / steps,
               "steps_per_s": steps / seconds, "peak_mib": step_memory(rule, model, xb, yb),
-              "alignment": alignment(rule, model, F.cross_entropy, tensor(xb), yb), **run}
+              "alignment": alignment(rule, model, F.cross_entropy, xb, yb), **run}
     if isinstance(rule, ForwardGradient):
-        result["alignment_mean"] = alignment(rule, model, F.cross_entropy, tensor(xb), yb,
+        result["alignment_mean"] = alignment(rule, model, F.cross_entropy, xb, yb,
                                              draws=args.align_draws)
     return result
 

@@ -2,7 +2,8 @@
 
 ``record()`` is what every results file carries, because a time means nothing without its machine:
 the CPU, the core count, Python and library versions, the thread variables of the environment,
-OpenBLAS's build and live thread count, Numba's threads, the load average and the date.
+OpenBLAS's build and live thread count, Numba's threads, the load average and the date; and for
+a run on a GPU, the GPU (its name, memory, compute capability, CUDA runtime and driver).
 
 ``threads(n)`` sets OpenBLAS's thread count (through its C API, ``ctypes``) and Numba's for the
 duration of a ``with`` block and puts both back after it. Why a program wants that: on a 2-core
@@ -25,8 +26,8 @@ ENV = ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "OPENBLAS_NUM_THREADS", "MKL_NUM_TH
        "NUMBA_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TINYAD_KERNELS", "CUPY_TF32")
 
 
-def record():
-    """Where the numbers were measured (a JSON-ready dict)."""
+def record(device="cpu"):
+    """Where the numbers were measured (a JSON-ready dict); `device` 'cuda' adds "gpu"."""
     info = {"python": sys.version.split()[0], "platform": platform.platform(),
             "processor": _cpu_name(), "cpu_count": os.cpu_count(), "numpy": np.__version__,
             "env": {k: os.environ[k] for k in ENV if k in os.environ},
@@ -40,13 +41,30 @@ def record():
         numba = sys.modules["numba"]
         info["numba_threads"] = numba.get_num_threads()
         info["numba_threading_layer"] = numba.config.THREADING_LAYER
+    if device == "cuda":
+        info["gpu"] = gpu()
     return info
+
+
+def gpu():
+    """CuPy's current CUDA device: name, memory (GiB), compute capability, runtime and driver."""
+    import cupy
+    runtime = cupy.cuda.runtime
+    props = runtime.getDeviceProperties(runtime.getDevice())
+    name = props["name"]
+    return {"name": name.decode() if isinstance(name, bytes) else name,
+            "memory_gib": round(props["totalGlobalMem"] / 2**30, 1),
+            "compute_capability": f"{props['major']}.{props['minor']}",
+            "cuda_runtime": runtime.runtimeGetVersion(), "driver": runtime.driverGetVersion()}
 
 
 def describe(m):
     """One markdown sentence for a ``record()``."""
     blas = m.get("blas", {}).get("threads")
-    return (f"Machine: {m['processor']}, {m['cpu_count']} cores, {m['platform']}; Python "
+    gpu = m.get("gpu")
+    return ((f"GPU: {gpu['name']}, {gpu['memory_gib']} GiB, compute capability "
+             f"{gpu['compute_capability']}, CuPy {m.get('cupy', '?')}. " if gpu else "")
+            + f"Machine: {m['processor']}, {m['cpu_count']} cores, {m['platform']}; Python "
             f"{m['python']}, NumPy {m['numpy']}" + (f", Numba {m['numba']}" if "numba" in m else "")
             + f"; BLAS threads {blas if blas else 'unknown'}; environment {m['env'] or 'none'}; "
             f"load average {m['loadavg']}; {m['date']}.")

@@ -17,7 +17,8 @@ through its own fixed random B_i of shape (classes, out_i); no chain at all:
 import numpy as np
 
 from .. import tape
-from .network import accumulate_layer, backward_chain, forward, layers_of, output_error, raw
+from .network import (accumulate_layer, backward_chain, forward, layers_of, output_error, raw,
+                      through_activation)
 from .rule import LearningRule
 
 
@@ -69,6 +70,6 @@ class DFA(_FixedFeedback):
             loss, e = output_error(loss_fn, outs[-1], y)
             accumulate_layer(layers[-1], e, ins[-1])
             for i, layer in enumerate(layers[:-1]):
-                delta = (e @ bs[i]) * derivs[i]
+                delta = through_activation(e @ bs[i], derivs[i])
                 accumulate_layer(layer, delta, ins[i])
         return loss

@@ -6,7 +6,12 @@ its directional derivative d = ∇f · v at once; then
     g = d v            is unbiased:   E[g] = E[v vᵀ] ∇f = ∇f
 
 at the cost of variance: for normal v in n dimensions, E||g||² = (n + 2) ||∇f||².
-``tangents=K`` averages K such estimates (K forward passes).
+``tangents=K`` averages K such estimates, several per pass: one JVP vmapped over their
+directions computes the loss once and their K tangents as one batch. ``batched`` sets how many
+per pass: None (the default) as many as keep a pass's tangents within PASS_NUMBERS numbers
+(beyond, fresh memory costs more than the shared primal saves: bench/results/fg_tangents.md),
+True all K, False one (K plain passes), or an int. Every setting draws the same directions and
+gives the same estimate (to rounding).
 
 ``perturb="activities"`` (Ren, Kornblith, Liao, Hinton 2022) perturbs the pre-activations a_i of
 an MLP instead of the weights: with u_i (N, out_i) drawn per example and layer, one forward pass
@@ -38,22 +43,27 @@ from ..dual import dual_level, unpack
 from ..dual_constructor import dual
 from ..tensor import Tensor, zeros_like
 from ..transforms import jvp
+from ..vmap import vmap
 from . import tangents as tangent_draw
 from .network import accumulate, accumulate_layer, derivative, layers_of, output_error, raw
 from .rule import LearningRule
 
+PASS_NUMBERS = 2 ** 24        # tangent numbers per vmapped pass by default (64 MiB in float32)
 
 class ForwardGradient(LearningRule):
     """``tangents`` estimates per step (averaged), v ~ ``distribution`` ('normal' or
     'rademacher') of the weights or of the hidden pre-activations (``perturb``); ``seed`` seeds the
     rule's generator; ``draw_flat(n, distribution, rng, dtype)`` draws n numbers (default
-    ``tangents.fastest()``); ``per_layer``: see the module docstring."""
+    ``tangents.fastest()``); ``per_layer`` and ``batched``: see the module docstring."""
     name = "fg"
 
     def __init__(self, tangents=1, distribution="normal", perturb="weights", seed=None,
-                 draw_flat=None, per_layer=False):
+                 draw_flat=None, per_layer=False, batched=None):
         if tangents < 1:
             raise ValueError(f"ForwardGradient: tangents must be >= 1, got {tangents}")
+        if not (batched is None or isinstance(batched, bool) or int(batched) >= 1):
+            raise ValueError(f"ForwardGradient: batched must be None, a bool or an int >= 1, "
+                             f"got {batched!r}")
         if perturb not in ("weights", "activities"):
             raise ValueError(f"ForwardGradient: perturb must be 'weights' or 'activities', "
                              f"got {perturb!r}")
@@ -62,7 +72,7 @@ class ForwardGradient(LearningRule):
                              "it needs perturb='weights'")
         tangent_draw.check_distribution(distribution)
         self.tangents, self.distribution, self.perturb = tangents, distribution, perturb
-        self.draw_flat, self.per_layer = draw_flat, per_layer
+        self.draw_flat, self.per_layer, self.batched = draw_flat, per_layer, batched
         self.rng = np.random.default_rng(seed)
         self._device_rng = None
         if perturb == "activities":
@@ -77,8 +87,24 @@ class ForwardGradient(LearningRule):
             raise ValueError(f"ForwardGradient: pre-drawn tangents give one estimate, but this "
                              f"rule averages tangents={self.tangents}")
         step = self._weights if self.perturb == "weights" else self._activities
-        losses = [step(model, loss_fn, x, y, tangents) for _ in range(self.tangents)]
-        return float(np.mean(losses))
+        if tangents is not None:
+            return float(step(model, loss_fn, x, y, tangents, 1))
+        each = self.per_pass(model, x)
+        passes = [min(each, self.tangents - s) for s in range(0, self.tangents, each)]
+        return float(np.mean([step(model, loss_fn, x, y, None, k) for k in passes]))
+
+    def per_pass(self, model, x):
+        """How many of the K tangents one vmapped pass carries (see ``batched``; one with
+        per_layer, which draws a layer's tangent when the pass reaches it)."""
+        if self.per_layer:
+            return 1
+        if self.batched is None:
+            numbers = (sum(p.size for p in model.parameters()) if self.perturb == "weights"
+                       else len(x) * sum(p.shape[0] for p in model.parameters() if p.ndim == 2))
+            return max(1, min(self.tangents, PASS_NUMBERS // numbers))
+        if isinstance(self.batched, bool):
+            return self.tangents if self.batched else 1
+        return min(self.tangents, int(self.batched))
 
     def draw(self, shapes, like, rng=None):
         """One tangent per shape as this rule draws them (its distribution and generator), in the
@@ -86,6 +112,15 @@ class ForwardGradient(LearningRule):
         return tangent_draw.draw(shapes, self.distribution,
                                  self.rng_for(like) if rng is None else rng, like,
                                  draw_flat=self.draw_flat)
+
+    def draws(self, shapes, k, like):
+        """k directions (the same numbers, in the same order, as k single draws): one array per
+        shape, (k, *shape) for k > 1."""
+        draws = [self.draw(shapes, like) for _ in range(k)]
+        if k == 1:
+            return draws[0]
+        xp = backend.xp_of(like)
+        return [xp.stack(vs) for vs in zip(*draws)]
 
     def rng_for(self, like):
         """The generator of tangents like array `like`: this rule's NumPy generator on the CPU;
@@ -149,13 +184,16 @@ class ForwardGradient(LearningRule):
         with tape.no_grad(), dual_level() as level:
             h = x
             for i, (module, named) in enumerate(blocks):
-                duals = {n: dual(p.detach(), Tensor(v)) for (n, p), v in zip(named, tangents_of(i))}
+                duals = {n: dual(p.detach(), v) for (n, p), v in zip(named, tangents_of(i))}
                 h = nn.functional_call(module, duals, h)
                 del duals
             return unpack(loss_fn(h, y), level)
 
-    def _weights(self, model, loss_fn, x, y, given):
+    def _weights(self, model, loss_fn, x, y, given, k):
+        """k estimates (d_j v_j, d_j = ∇f·v_j): one dual-number pass, vmapped over k > 1."""
         blocks = self._blocks(model)
+        if k > 1:
+            return self._weights_batched(blocks, loss_fn, x, y, k)
         tangents_of = self._tangents_of(blocks, given)
         loss, d = self._pass(blocks, loss_fn, x, y, tangents_of)
         scale = d.data / self.tangents           # stays on the device: no host sync
@@ -168,24 +206,42 @@ class ForwardGradient(LearningRule):
                     accumulate(p, scale * v)
         return float(loss.item())
 
-    def _activities(self, model, loss_fn, x, y, given):
+    def _weights_batched(self, blocks, loss_fn, x, y, k):
+        """The mean of k estimates from one pass vmapped over k directions of the whole model
+        (one block: per_layer passes carry one direction)."""
+        params = [p for _, p in blocks[0][1]]
+        vs = self.draws([p.shape for p in params], k, params[0].data)
+
+        def directional(*tangents):
+            return self._pass(blocks, loss_fn, x, y, lambda i: tangents)
+        with tape.no_grad():
+            loss, d = vmap(directional, out_axes=(None, 0))(*map(Tensor, vs))
+        xp = backend.xp_of(vs[0])
+        for p, v in zip(params, vs):
+            accumulate(p, xp.tensordot(d.data / self.tangents, v, axes=1))
+        return float(loss.item())
+
+    def _activities(self, model, loss_fn, x, y, given, k):
+        """k estimates from perturbed pre-activations: one pass, vmapped over k > 1."""
         layers = layers_of(model, "ForwardGradient(perturb='activities')")
         hidden, last = layers[:-1], layers[-1]
         x = Tensor(raw(x)).reshape(len(x), -1)
         ins = []
+        shapes = [(x.shape[0], layer.linear.weight.shape[0]) for layer in hidden]
+        us = (_checked(given, shapes, [f"hidden layer {i}" for i in range(len(hidden))],
+                       "one (N, out_i) per hidden layer") if given is not None
+              else self.draws(shapes, k, last.linear.weight.data))
+
+        def directional(*u):
+            return jvp(lambda *eps: _perturbed(layers, x, eps, ins), [zeros_like(v) for v in u], u)
         with tape.no_grad():
-            shapes = [(x.shape[0], layer.linear.weight.shape[0]) for layer in hidden]
-            us = (_checked(given, shapes, [f"hidden layer {i}" for i in range(len(hidden))],
-                           "one (N, out_i) per hidden layer") if given is not None
-                  else self.draw(shapes, last.linear.weight.data))
-            us = [Tensor(u) for u in us]
-            logits, t = jvp(lambda *eps: _perturbed(layers, x, eps, ins),
-                            [zeros_like(u) for u in us], us)
+            logits, t = _mapped(directional, k)(*map(Tensor, us))
             loss, e = output_error(loss_fn, logits.data, y)
-        d = (e * t.data).sum(axis=1, keepdims=True)       # per example: ∇_{a_n} L · u_n
+        d = (e * t.data).sum(axis=-1, keepdims=True)      # per example: ∇_{a_n} L · u_n
         for layer, (h_in, live), u in zip(hidden, ins, us):
-            accumulate_layer(layer, d * u.data * live / self.tangents, h_in)
-        accumulate_layer(last, e / self.tangents, ins[-1][0])
+            du = d * u if k == 1 else (d * u).sum(axis=0)
+            accumulate_layer(layer, du * live / self.tangents, h_in)
+        accumulate_layer(last, e * (k / self.tangents), ins[-1][0])
         return loss
 
 
@@ -200,6 +256,12 @@ def _checked(given, shapes, names, rule):
             raise ValueError(f"ForwardGradient: the pre-drawn tangent for {name} has shape "
                              f"{tuple(v.shape)}, expected {tuple(shape)}")
     return given
+
+
+def _mapped(directional, k):
+    """`directional` (tangents -> (value, derivative)) itself for one direction, else vmapped
+    over k: the value once, the derivatives as a batch."""
+    return directional if k == 1 else vmap(directional, out_axes=(None, 0))
 
 
 def _perturbed(layers, x, eps, ins):

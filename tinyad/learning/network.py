@@ -28,7 +28,9 @@ class Layer:
 
 
 def layers_of(model, rule):
-    """The model as [Layer(Linear, activation)], in forward order; Flatten is allowed."""
+    """The model as [Layer(Linear, activation)], in forward order; Flatten and Identity are
+    allowed (and containers, walked into). Any other module (Dropout, GELU, a norm layer...) is
+    refused: these rules would otherwise skip it silently and train a different network."""
     layers = []
     for m in model.modules():
         if isinstance(m, nn.Linear):
@@ -37,7 +39,7 @@ def layers_of(model, rule):
             if not layers or layers[-1].activation is not None:
                 raise TypeError(f"{rule}: an activation must follow a Linear layer")
             layers[-1].activation = ACTIVATIONS[type(m)]
-        elif m._parameters or isinstance(m, (nn.Conv2d, nn.MaxPool2d)):
+        elif not (isinstance(m, (nn.Flatten, nn.Identity)) or (m._modules and not m._parameters)):
             raise TypeError(f"{rule}: supports MLPs (Linear layers with ReLU, Tanh or Sigmoid "
                             f"between them); found {type(m).__name__}. Use Backprop or "
                             "ForwardGradient(perturb='weights') for other models")
@@ -89,9 +91,9 @@ def output_error(loss_fn, logits, y):
         y = F.class_labels(Tensor(logits), y)
         loss, e = kernels.softmax_xent(logits, y, labels_checked=True)
         return float(loss), e
-    if loss_fn is F.mse_loss:
-        y = backend.asarray(raw(y), backend.device_of(logits))
-        r = logits - y.reshape(logits.shape)
+    y_mse = backend.asarray(raw(y), backend.device_of(logits)) if loss_fn is F.mse_loss else None
+    if y_mse is not None and y_mse.shape == logits.shape:      # else F.mse_loss broadcasts, below
+        r = logits - y_mse
         return float((r * r).mean()), 2 * r / r.size
     with tape.enable_grad():
         z = Tensor(logits, requires_grad=True)
@@ -130,5 +132,11 @@ def backward_chain(layers, loss_fn, x, y, feedback):
     for i in reversed(range(len(layers))):
         accumulate_layer(layers[i], delta, ins[i])
         if i:
-            delta = (delta @ feedback[i]) * derivs[i - 1]
+            delta = through_activation(delta @ feedback[i], derivs[i - 1])
     return loss
+
+
+def through_activation(delta, d):
+    """delta · f'(a) for derivative d; delta itself for a layer with no activation (d None: an
+    MLP built with activation=None)."""
+    return delta if d is None else delta * d

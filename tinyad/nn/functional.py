@@ -1,10 +1,15 @@
-"""Stateless functions: activations, losses and the layers' computations (``F`` in PyTorch).
+"""Stateless functions (``F`` in PyTorch): activations, losses, normalization and the layers'
+computations. This module gathers them; each is defined beside its kind:
 
-    linear(x, W, b)          x @ W.T + b                             x (N, in), W (out, in)
-    softmax(z)_k             e^{z_k} / sum_j e^{z_j}                  along ``dim``
-    log_softmax(z)_k         z_k - logsumexp(z)                       shifted by max z: no overflow
-    cross_entropy(z, y)      mean_n [logsumexp(z_n) - z_n[y_n]]       z (N, C) logits, y (N,) ints
-    mse_loss(p, t)           mean (p - t)²                            p and t of one shape
+    activations.py     relu tanh sigmoid gelu leaky_relu elu silu softplus softmax log_softmax
+    losses.py          cross_entropy nll_loss binary_cross_entropy(_with_logits) l1_loss mse_loss
+                       smooth_l1_loss huber_loss
+    normalization.py   layer_norm batch_norm group_norm
+    here               linear dropout embedding conv2d max_pool2d
+
+    linear(x, W, b)          x @ W.T + b                             x (..., in), W (out, in)
+    dropout(x, p)            x · mask / (1 - p), mask ~ Bernoulli(1 - p) per element (training)
+    embedding(i, W)          W[i]: rows of W (num, dim) for integer indices i (...) -> (..., dim)
     conv2d                   the conv2d primitive (primitives/convolution.py)
     max_pool2d               the max_pool2d primitive (im2col and a max for overlapping windows)
 
@@ -14,18 +19,18 @@ and their nestings differentiate them.
 """
 from .. import backend, ops
 from ..errors import DtypeError, ShapeError
-from ..ops import class_labels, gelu, relu, sigmoid, tanh  # noqa: F401  (this namespace)
+from ..ops import class_labels  # noqa: F401  (this namespace: the learning rules use it)
+from ..ops import (celu, hardsigmoid, hardswish, hardtanh, logsigmoid, mish,  # noqa: F401
+                   one_hot, relu6, selu, softmin, softsign)
+from ..ops import torch_pad as pad  # noqa: F401  (PyTorch's F.pad; ad.pad is NumPy's)
+from ..tensor import Tensor
+from . import init
+from .activations import (elu, gelu, leaky_relu, log_softmax, relu, sigmoid, silu,  # noqa: F401
+                          softmax, softplus, tanh)
 from .im2col import geometry, im2col
-
-REDUCTIONS = ("mean", "sum", "none")
-
-
-def softmax(x, dim=-1):
-    return ops.softmax(x, dim)
-
-
-def log_softmax(x, dim=-1):
-    return ops.log_softmax(x, dim)
+from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
+                     cross_entropy, huber_loss, l1_loss, mse_loss, nll_loss, smooth_l1_loss)
+from .normalization import batch_norm, group_norm, layer_norm  # noqa: F401
 
 
 def linear(x, weight, bias=None):
@@ -34,41 +39,43 @@ def linear(x, weight, bias=None):
     return out if bias is None else out + bias
 
 
-def cross_entropy(logits, labels, reduction="mean"):
-    """Softmax cross-entropy from raw scores: ``-log_softmax(logits)[n, labels[n]]``, reduced.
-
-    logits (N, C) float; labels (N,) integer class indices in [0, C) (a Tensor, an array or a list).
-    It never exponentiates a large score, so it stays finite for any logits. The mean (the
-    default) is one primitive, ``ops.softmax_cross_entropy``; "sum" and "none" index log_softmax."""
-    logits = ops.lift(logits)
-    if reduction == "mean":
-        return ops.softmax_cross_entropy(logits, labels)               # one primitive
-    y = class_labels(logits, labels)
-    rows = backend.xp_of(y).arange(len(y))
-    picked = ops.log_softmax(logits, -1)[rows, y]                       # (N,)
-    return _reduce(-picked, reduction, "cross_entropy")
-
-
-def mse_loss(pred, target, reduction="mean"):
-    """Mean squared error, ``mean((pred - target)²)``; pred and target must have one shape
-    (broadcasting (N, 1) against (N,) would compare every prediction with every target)."""
-    pred = ops.lift(pred)
-    target = ops.lift(target, pred)
-    if pred.shape != target.shape:
-        raise ShapeError(f"mse_loss: pred shape {pred.shape} and target shape {target.shape} "
-                         "differ; reshape one of them")
-    d = pred - target
-    return _reduce(d * d, reduction, "mse_loss")
+def dropout(input, p=0.5, training=True, inplace=False, generator=None):
+    """In training, each element zeroed with probability p and the rest scaled by 1/(1 - p), so
+    the expectation is the input; the input itself otherwise (or for p = 0). The mask is drawn on
+    the input's device from `generator` (a NumPy or CuPy generator; default nn.init's,
+    ``init.generator_for``). ``inplace`` is accepted for PyTorch's signature and changes nothing."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout: p must be a probability in [0, 1], got {p}")
+    x = ops.lift(input)
+    if not training or p == 0:
+        return x
+    if x.dtype.kind != "f":
+        raise DtypeError(f"dropout: needs a float tensor, got dtype {x.dtype} with shape {x.shape}")
+    rng = init.generator_for(x.device) if generator is None else generator
+    kept = backend.asarray(rng.random(x.shape, dtype=x.dtype), x.device) >= p
+    scale = kept.astype(x.dtype) * (1 / (1 - p)) if p < 1 else x._xp.zeros(x.shape, x.dtype)
+    return x * Tensor(scale)
 
 
-def _reduce(losses, reduction, where):
-    if reduction == "mean":
-        return ops.mean(losses)
-    if reduction == "sum":
-        return ops.sum(losses)
-    if reduction == "none":
-        return losses
-    raise ValueError(f"{where}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+def embedding(input, weight, padding_idx=None):
+    """``weight[input]``: the rows of weight (num_embeddings, dim) for integer indices of any
+    shape (...) -> (..., dim). Row `padding_idx` is returned as it is but gets no derivative, in
+    either mode. The indices must lie in [0, num_embeddings): checked, one host sync on a GPU
+    (where an index out of range would otherwise read another row silently)."""
+    weight = ops.lift(weight)
+    if weight.ndim != 2:
+        raise ShapeError(f"embedding: weight must be (num_embeddings, dim), got {weight.shape}")
+    idx = backend.asarray(ops.raw_index(input, weight, "embedding"), weight.device)
+    if idx.dtype.kind not in "iu":
+        raise DtypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
+    if idx.size and bool(((idx < 0) | (idx >= weight.shape[0])).any()):
+        raise IndexError(f"embedding: indices must lie in [0, {weight.shape[0]}), got values from "
+                         f"{int(idx.min())} to {int(idx.max())}")
+    rows = weight[idx]
+    if padding_idx is None:
+        return rows
+    padding = Tensor((idx == padding_idx % weight.shape[0])[..., None])
+    return ops.where(padding, Tensor(rows.data), rows)             # a constant there: no derivative
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0):

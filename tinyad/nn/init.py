@@ -4,7 +4,7 @@ Fans, for a weight of shape (out, in, *kernel) with r = prod(kernel) (r = 1 for 
 
     fan_in = in * r          fan_out = out * r
 
-    uniform_(t, a, b)               U(a, b)
+    uniform_(t, a, b)               U(a, b)                 (zeros_, ones_: constants)
     normal_(t, mean, std)           N(mean, std²)
     kaiming_uniform_(t, a, mode)    U(-bound, bound),  bound = gain * sqrt(3 / fan),  gain = sqrt(2 / (1 + a²))
     kaiming_normal_(t, a, mode)     N(0, std²),        std = gain / sqrt(fan)
@@ -31,12 +31,13 @@ import numpy as np
 from .. import backend
 
 _generator = np.random.default_rng(0)
+_device_generator = None         # CuPy's, seeded from _generator when first asked for
 
 
 def seed(n):
-    """Restart the default generator from seed `n`."""
-    global _generator
-    _generator = np.random.default_rng(n)
+    """Restart the default generator from seed `n` (and the device generator from it)."""
+    global _generator, _device_generator
+    _generator, _device_generator = np.random.default_rng(n), None
 
 
 def get_rng_state():
@@ -45,7 +46,22 @@ def get_rng_state():
 
 
 def set_rng_state(state):
+    global _device_generator
     _generator.bit_generator.state = copy.deepcopy(state)
+    _device_generator = None
+
+
+def generator_for(device):
+    """The default generator of draws made on `device` (Dropout's masks): the NumPy generator on
+    the CPU; on 'cuda' a CuPy generator seeded once by a draw from it, so masks are drawn where
+    the activations live and nothing is copied over (the same seed, the same device draws; not
+    the CPU's numbers). ``seed`` and ``set_rng_state`` restart both."""
+    global _device_generator
+    if backend.normalize_device(device) == "cpu":
+        return _generator
+    if _device_generator is None:
+        _device_generator = backend.cupy().random.default_rng(int(_generator.integers(2**63)))
+    return _device_generator
 
 
 def calculate_gain(nonlinearity, param=None):
@@ -96,6 +112,10 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
 
 def zeros_(tensor):
     return _fill(tensor, np.zeros(tensor.shape))
+
+
+def ones_(tensor):
+    return _fill(tensor, np.ones(tensor.shape))
 
 
 def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):

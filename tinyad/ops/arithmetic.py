@@ -4,6 +4,7 @@ import numpy as np
 
 from .. import backend
 from .. import primitives as P
+from ..batching import map_arrays
 from ..interpreter import apply
 from ..tensor import Tensor
 from .lifting import DEFAULT_FLOAT, SCALARS, astype, lift, lift_pair, same_device
@@ -40,18 +41,22 @@ def where(cond, x, y):
     x, y = lift_pair(x, y)
     if isinstance(cond, Tensor):
         same_device("where", x, cond)
-        cond = cond._data
-    return apply(P.select, x, y, cond=backend.asarray(cond, x.device).astype(bool))
+    else:
+        cond = Tensor(backend.asarray(cond, x.device))
+    if cond.dtype != bool:
+        cond = map_arrays(lambda c: c.astype(bool), cond)
+    return apply(P.select, x, y, cond)
 
 
 def identity(x): return apply(P.identity, lift(x))
 
 
 def compare(name, x, y):
-    """A comparison (``<``, ``==``...): a bool tensor of the primal values, with no gradient.
-    A Python number is compared exactly, as NumPy 2 compares it (``i64 > 16777216.5``)."""
+    """A comparison (``<``, ``==``...): a bool tensor of the primal values, with no gradient
+    (batched inside vmap). A Python number is compared exactly, as NumPy 2 compares it
+    (``i64 > 16777216.5``); a raw array is a constant on the tensor's device."""
     like = x if isinstance(x, Tensor) else y if isinstance(y, Tensor) else None
-    x, y = (v if isinstance(v, SCALARS) else lift(v, like) for v in (x, y))
+    x, y = (v if isinstance(v, (Tensor,) + SCALARS) else lift(v, like) for v in (x, y))
     if isinstance(x, Tensor) and isinstance(y, Tensor):
         same_device(name, x, y)
-    return Tensor(getattr(np, name)(*(v._data if isinstance(v, Tensor) else v for v in (x, y))))
+    return map_arrays(getattr(np, name), x, y)

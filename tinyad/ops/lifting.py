@@ -15,6 +15,7 @@ of their own dtype (ad.tensor); two tensors promote as NumPy promotes two arrays
 """
 import numpy as np
 
+from .. import backend
 from .. import primitives as P
 from ..errors import DeviceError
 from ..interpreter import apply
@@ -82,5 +83,5 @@ def _float_for(t, other):
 def astype(x, dtype):
     """`x` in `dtype` (the same tensor when it already is); differentiable between floats."""
     x = lift(x)
-    dtype = np.dtype(dtype)
+    dtype = backend.check_dtype(dtype, "astype")
     return x if x.dtype == dtype else apply(P.astype, x, dtype=dtype)

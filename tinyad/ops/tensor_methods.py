@@ -62,7 +62,6 @@ class TensorMethods:
     def max(self, axis=None, keepdims=False): return ops.max(self, axis, keepdims)
     def reshape(self, *shape): return ops.reshape(self, *shape)
     def transpose(self, *axes): return ops.transpose(self, *axes)
-    def flatten(self): return ops.reshape(self, -1)
 
     @property
     def T(self):

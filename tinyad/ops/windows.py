@@ -50,10 +50,14 @@ def max_pool2d(x, kernel):
 
 
 def max_pool2d_gather(t, x, m, kernel):
-    """max_pool2d's JVP: Σ over each window of t at its maxima (x, m: raw arrays, constants)."""
-    return apply(P.max_pool2d_gather, lift(t), x=x, m=m, kernel=kernel)
+    """max_pool2d's JVP: Σ over each window of t at the maxima m of x's windows (x and m: the
+    pooled input and its maxima, with zero derivative)."""
+    t = lift(t)
+    return apply(P.max_pool2d_gather, t, lift(x, t), lift(m, t), kernel=_two(kernel))
 
 
 def max_pool2d_scatter(g, x, m, kernel):
-    """max_pool2d's VJP: g spread over each window's maxima (x, m: raw arrays, constants)."""
-    return apply(P.max_pool2d_scatter, lift(g), x=x, m=m, kernel=kernel)
+    """max_pool2d's VJP: g spread over the maxima m of x's windows (x and m: the pooled input and
+    its maxima, with zero derivative)."""
+    g = lift(g)
+    return apply(P.max_pool2d_scatter, g, lift(x, g), lift(m, g), kernel=_two(kernel))

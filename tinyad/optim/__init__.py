@@ -7,13 +7,19 @@
         loss.backward()
         opt.step()
 
-Updates run on the raw arrays (no tape), keep each parameter's dtype, and are all-or-nothing.
+SGD (sgd.py), Adam and AdamW (adam.py: amsgrad, maximize), RMSprop (rmsprop.py), Adagrad
+(adagrad.py); schedules in schedule.py, clipping in clip.py. Updates run on the raw arrays (no
+tape), keep each parameter's dtype, and are all-or-nothing (optimizer.py).
 """
+from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .clip import clip_grad_norm_
 from .optimizer import Optimizer
-from .schedule import ExponentialLR, LRScheduler, StepLR
+from .rmsprop import RMSprop
+from .schedule import (CosineAnnealingLR, ExponentialLR, LinearLR, LRScheduler, SequentialLR,
+                       StepLR)
 from .sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "LRScheduler", "ExponentialLR", "StepLR",
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "LRScheduler",
+           "ExponentialLR", "StepLR", "CosineAnnealingLR", "LinearLR", "SequentialLR",
            "clip_grad_norm_"]

@@ -4,8 +4,9 @@ A subclass defines one pure function on raw arrays,
 
     update(p, g, state, group) -> (new p, new state)
 
-for one parameter's values p, its gradient g (same shape and dtype), its state (a dict: momentum,
-moment estimates, step count) and its group's hyper-parameters. ``step()`` calls it for every
+for one parameter's values p, its gradient g (same shape and dtype; negated first when the group
+says ``maximize``, as in PyTorch), its state (a dict: momentum, moment estimates, step count) and
+its group's hyper-parameters. ``step()`` calls it for every
 parameter that has a gradient, checks every result (shape, finiteness), and only then writes all
 of them: a step that fails leaves every parameter and all optimizer state as they were.
 
@@ -23,9 +24,17 @@ from ..tape import enable_grad
 from ..tensor import Tensor
 
 
-# PyTorch options that change the update and that tinyad's optimizers do not have: a state dict
-# that switches one on is refused (its other flags, foreach, fused, capturable..., change nothing)
-FOREIGN_OPTIONS = ("amsgrad", "maximize", "decoupled_weight_decay")
+# PyTorch options that change the update: a state dict that switches one on for an optimizer
+# without it (amsgrad for SGD) is refused (its other flags, foreach, fused, capturable...,
+# change nothing)
+FOREIGN_OPTIONS = ("amsgrad", "maximize", "decoupled_weight_decay", "centered", "nesterov")
+
+
+def non_negative(owner, **values):
+    """Raise naming `owner` and the first of `values` that is not >= 0 (NaN is not)."""
+    for name, v in values.items():
+        if not v >= 0:
+            raise ValueError(f"{owner}: {name} must be >= 0, got {v}")
 
 
 class Optimizer:
@@ -86,6 +95,8 @@ class Optimizer:
             if p.grad is None:
                 continue
             g = self._checked_grad(i, p)
+            if group.get("maximize"):
+                g = -g                                 # ascend: PyTorch negates first
             new_p, new_state = self.update(p.data, g, dict(self.state.get(i, {})), group)
             pending.append((i, p, new_p.astype(p.dtype, copy=False), new_state))
         self._check_finite(pending)
@@ -145,7 +156,7 @@ class Optimizer:
         optimizer does not have). A 0-d array is a number (PyTorch's Adam keeps ``step`` as a
         0-d tensor); arrays are cast to the parameter's dtype. So a PyTorch state dict, its
         tensors converted to arrays, loads; an option it switches on that this optimizer does
-        not implement (``amsgrad=True``: FOREIGN_OPTIONS) is an error, never silently ignored."""
+        not have (``amsgrad=True`` for SGD: FOREIGN_OPTIONS) is an error, never silently ignored."""
         groups = state_dict["param_groups"]
         sizes = [len(g["params"]) for g in self.param_groups]
         if [len(g["params"]) for g in groups] != sizes:

@@ -7,21 +7,21 @@ PyTorch's ``torch.optim.SGD`` (mu the momentum, tau the dampening, lambda the we
     g = g + mu·b  (nesterov)   or   g = b
     p = p - lr·g
 
-With momentum 0 it is plain ``p = p - lr·(grad + lambda·p)``.
+With momentum 0 it is plain ``p = p - lr·(grad + lambda·p)``; ``maximize=True`` ascends (grad
+negated first).
 """
-from .optimizer import Optimizer
+from .optimizer import Optimizer, non_negative
 
 
 class SGD(Optimizer):
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
-                 nesterov=False):
-        for name, v in (("lr", lr), ("momentum", momentum), ("weight_decay", weight_decay)):
-            if not v >= 0:
-                raise ValueError(f"SGD: {name} must be >= 0, got {v}")
+                 nesterov=False, *, maximize=False):
+        non_negative("SGD", lr=lr, momentum=momentum, weight_decay=weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("SGD: Nesterov momentum needs momentum > 0 and dampening = 0")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      weight_decay=weight_decay, nesterov=nesterov))
+                                      weight_decay=weight_decay, nesterov=nesterov,
+                                      maximize=maximize))
 
     def update(self, p, g, state, group):
         lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]

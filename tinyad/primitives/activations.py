@@ -1,12 +1,12 @@
 """Activations: tanh, sigmoid, relu, gelu. Their one definition lives in tinyad.kernels
 (kernels/activations.py); the fused kernel gives value and derivative in one pass where the
 kernel table says so, and the formula written here in tinyad ops serves every higher order."""
-from .. import kernels, tape
+from .. import kernels, ops, tape
 from ..interpreter import Primitive
-from ..tensor import Tensor
 from ..kernels.activations import GELU_A, GELU_K
 from ..node import OUT
-from .. import ops
+from ..tensor import Tensor
+from .batching import broadcasting
 from .rules import BROADCAST, const, mask
 
 
@@ -38,8 +38,8 @@ def activation(name, partial, saves, derivative_saved=True, of_output=False):
     def derivative(out, x):
         """The JVP's factor: the kernel's derivative when x is a constant to every transform."""
         if x._level < 0 and not (tape.recording() and x._requires_grad) \
-                and kernels.fused(name, x.data):
-            return const(kernels.act_forward(name, x.data)[1])
+                and kernels.fused(name, x._data):
+            return const(kernels.act_forward(name, x._data)[1])
         return partial(out, x)
 
     def vjp(g, out, x, residual=None):
@@ -48,7 +48,7 @@ def activation(name, partial, saves, derivative_saved=True, of_output=False):
         return g * (const(residual) if residual is not None else partial(out, x))
     return Primitive(name, impl, jvp=(lambda t, out, x: t * derivative(out, x),), vjp=(vjp,),
                      shape_rule=BROADCAST, saves=saves, value_and_tangent=value_and_tangent,
-                     forward=forward if derivative_saved else None)
+                     forward=forward if derivative_saved else None, batch=broadcasting)
 
 
 def _gelu_partial(out, x):
@@ -60,6 +60,6 @@ def _gelu_partial(out, x):
 
 tanh = activation("tanh", lambda out, x: 1 - out * out, saves=(OUT,), of_output=True)
 sigmoid = activation("sigmoid", lambda out, x: out * (1 - out), saves=(OUT,), of_output=True)
-relu = activation("relu", lambda out, x: mask(out.data > 0, out), saves=(OUT,),
+relu = activation("relu", lambda out, x: mask(lambda o: o > 0, out, out=out), saves=(OUT,),
                   derivative_saved=False)
 gelu = activation("gelu", _gelu_partial, saves=(0,))

@@ -21,13 +21,14 @@ input (the tape keeps x for w's rule and w for x's; ``saves``). The bias, when g
 the output while it is in cache (its JVP broadcasts t, its VJP sums ḡ over N, OH and OW).
 NumPy arrays run tinyad.kernels.cpu_conv (windows a block of rows at a time, BLAS, Numba);
 other arrays (CuPy) the whole window matrix, through the table's im2col and col2im. The
-wrappers that lift arguments and call these are in tinyad/ops/convolution.py.
+wrappers that lift arguments and call these are in tinyad/ops/windows.py.
 """
 import numpy as np
 
 from .. import ops
+from ..interpreter import Primitive, apply
 from ..kernels.reference import window_grid
-from ..interpreter import Primitive
+from .batching import per_example
 from .windows import col2im, im2col
 
 RULE = ("x (N, C, H, W) and w (O, C, kh, kw) agree on C, the kernel fits the padded input, and "
@@ -114,6 +115,21 @@ def whole_weight(x, g, kernel, stride, padding):
     return dw.reshape(*kernel, c, o).transpose(3, 2, 0, 1)
 
 
+# --- batching (vmap): images of every example as one batch when the weights are shared --------
+def _batch_images(prim, values, batched, **params):
+    """conv2d (x, w[, b]) and conv2d_transpose (g, w): with only the first input batched, the B
+    examples' N images are one batch of B·N (conv2d_transpose's `shape` says so too); with the
+    weights batched, one example at a time."""
+    if not batched[0] or any(batched[1:]):
+        return per_example(prim, values, batched, **params)
+    first = values[0]
+    size, n = first.shape[:2]
+    if "shape" in params:
+        params = dict(params, shape=(size * n,) + tuple(params["shape"][1:]))
+    out = apply(prim, ops.reshape(first, size * n, *first.shape[2:]), *values[1:], **params)
+    return ops.reshape(out, size, n, *out.shape[1:])
+
+
 # --- the primitives: value, JVP and VJP rules side by side ------------------------------------
 def bilinear(op):
     """The JVP rules of a map op(a, b, **params) linear in each of a and b: op(t, b), op(a, t)."""
@@ -122,7 +138,7 @@ def bilinear(op):
 
 
 conv2d = Primitive(                   # inputs x, w and an optional bias b
-    "conv2d", _forward, shape_rule=RULE, saves=((1,), (0,), ()),
+    "conv2d", _forward, shape_rule=RULE, saves=((1,), (0,), ()), batch=_batch_images,
     jvp=(lambda t, out, x, w, *b, stride, padding: ops.conv2d(t, w, None, stride, padding),
          lambda t, out, x, w, *b, stride, padding: ops.conv2d(x, t, None, stride, padding),
          lambda t, out, x, w, b, stride, padding:
@@ -133,13 +149,13 @@ conv2d = Primitive(                   # inputs x, w and an optional bias b
          ops.conv2d_weight(x, g, w.shape[2:], stride, padding),
          lambda g, out, x, w, b, stride, padding: ops.sum(g, (0, 2, 3))))
 conv2d_transpose = Primitive(
-    "conv2d_transpose", _transpose, shape_rule=RULE, saves=((1,), (0,)),
+    "conv2d_transpose", _transpose, shape_rule=RULE, saves=((1,), (0,)), batch=_batch_images,
     jvp=bilinear(lambda a, b, **params: ops.conv2d_transpose(a, b, **params)),
     vjp=(lambda c, out, g, w, shape, stride, padding: ops.conv2d(c, w, None, stride, padding),
          lambda c, out, g, w, shape, stride, padding:
          ops.conv2d_weight(c, g, w.shape[2:], stride, padding)))
-conv2d_weight = Primitive(
-    "conv2d_weight", _weight, shape_rule=RULE, saves=((1,), (0,)),
+conv2d_weight = Primitive(                    # sums over each example's images: one at a time
+    "conv2d_weight", _weight, shape_rule=RULE, saves=((1,), (0,)), batch=per_example,
     jvp=bilinear(lambda a, b, **params: ops.conv2d_weight(a, b, **params)),
     vjp=(lambda c, out, x, g, kernel, stride, padding:
          ops.conv2d_transpose(g, c, x.shape, stride, padding),

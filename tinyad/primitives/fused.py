@@ -1,26 +1,34 @@
 """Fused composites: log_softmax and the mean softmax cross-entropy, one node instead of many
-for what every training step runs. Their rules are still written in tinyad ops.
+for what every training step runs. Their rules are still written in tinyad ops. Inside vmap,
+log_softmax's axis moves past the batch axis, and the cross-entropy of a batch of logits
+(B, N, C) is the composite ``ops.rows_cross_entropy``, each example's mean over its own rows.
 
 The cross-entropy's kernel (``kernels.softmax_xent``) gives the loss and its gradient
 (softmax - onehot) / N in one call: when the tape records, the gradient is kept as the node's
 residual and a backward pass that is not itself recorded scales it by g; a recorded one
 differentiates the formula in ``_xent_grad`` (so the logits are kept too: N x C, small)."""
 from .. import kernels, ops, tape
-from ..interpreter import Primitive
+from ..interpreter import Primitive, apply
 from ..node import OUT
 from .rules import array_module, const
 
 log_softmax = Primitive(              # out = x - logsumexp(x); softmax = e^out, along `axis`
     "log_softmax", lambda x, axis: _log_softmax(x, axis), saves=(OUT,),
     jvp=(lambda t, out, x, axis: t - ops.sum(ops.exp(out) * t, axis, keepdims=True),),
-    vjp=(lambda g, out, x, axis: g - ops.exp(out) * ops.sum(g, axis, keepdims=True),))
+    vjp=(lambda g, out, x, axis: g - ops.exp(out) * ops.sum(g, axis, keepdims=True),),
+    batch=lambda prim, xs, batched, axis: apply(prim, xs[0], axis=axis + 1))
 cross_entropy = Primitive(            # out = mean_n (logsumexp(z[n]) - z[n, y_n]); NaN for N = 0
     "cross_entropy", lambda z, labels: _cross_entropy(z, labels)[0], saves=(0,),
     forward=lambda z, labels: _cross_entropy(z, labels),
     jvp=(lambda t, out, z, labels: ops.sum(t * _xent_grad(z, labels)),),
     vjp=(lambda g, out, z, labels, residual=None:
          g * (const(residual) if residual is not None else _xent_grad(z, labels)),),
+    batch=lambda prim, zs, batched, labels: ops.rows_cross_entropy(zs[0], _onehot(zs[0], labels)),
     shape_rule="logits (N, C) and integer labels (N,) in [0, C)")
+
+
+def _onehot(z, labels):
+    return ops.one_hot(labels, z.shape[-1], z.dtype)
 
 
 def _xent_grad(z, labels):
@@ -28,10 +36,8 @@ def _xent_grad(z, labels):
     ``kernels.softmax_xent`` when nothing will differentiate it again (as for the activations);
     otherwise written in tinyad ops, exact to any order."""
     if z._level < 0 and not (tape.recording() and z._requires_grad):
-        return const(kernels.softmax_xent(z.data, labels, labels_checked=True)[1])
-    onehot = array_module(z.data).zeros(z.shape, dtype=z.dtype)
-    onehot[array_module(z.data).arange(len(labels)), labels] = 1
-    return (ops.exp(ops.log_softmax(z, -1)) - const(onehot)) * (1.0 / max(z.shape[0], 1))
+        return const(kernels.softmax_xent(z._data, labels, labels_checked=True)[1])
+    return (ops.exp(ops.log_softmax(z, -1)) - _onehot(z, labels)) * (1.0 / max(z.shape[0], 1))
 
 
 def _log_softmax(x, axis):

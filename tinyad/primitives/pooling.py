@@ -7,9 +7,11 @@ ragged edge dropped), m the window maxima and hit = (x == m) / (how many element
     max_pool2d_gather(t)      Σ_window hit · t                   (N, C, OH, OW)   JVP: t ↦ dm
     max_pool2d_scatter(g)     hit · g, at each window element    (N, C, H, W)     VJP: g ↦ dx
 
-where x and m are parameters of the two derivatives (constants: pooling is piecewise linear, so
-its second derivative is zero almost everywhere, and ties share the gradient as before). gather
-and scatter are linear and each other's adjoint, so each is its own JVP and the other's VJP.
+where x and m are inputs of the two derivatives with a zero derivative of their own (pooling is
+piecewise linear, so its second derivative is zero almost everywhere, and ties share the
+gradient as before). gather and scatter are linear in their first input and each other's
+adjoint, so each is its own JVP and the other's VJP. Inside vmap a batch of image batches is one
+batch of images (batching.images).
 NumPy arrays run tinyad.kernels.cpu_pool (one pass each); others (CuPy) the array expressions
 below, which are also what the kernels are tested against.
 """
@@ -17,8 +19,10 @@ import numpy as np
 
 from .. import ops
 from ..backend import xp_of
-from ..interpreter import LINEAR, Primitive
+from ..interpreter import Primitive
 from ..node import OUT
+from .batching import images
+from .rules import zeros_like
 
 RULE = "x is (N, C, H, W) with H >= kh and W >= kw"
 
@@ -84,13 +88,25 @@ def whole_scatter(g, x, m, kernel):
 
 
 # --- the primitives ----------------------------------------------------------------------------
+def _zero_tangent(t, out, *args, **params):
+    return zeros_like(out)                 # the window maxima's positions: locally constant
+
+
 max_pool2d = Primitive(
-    "max_pool2d", _forward, shape_rule=RULE, saves=(0, OUT),
-    jvp=(lambda t, out, x, kernel: ops.max_pool2d_gather(t, x.data, out.data, kernel),),
-    vjp=(lambda g, out, x, kernel: ops.max_pool2d_scatter(g, x.data, out.data, kernel),))
-max_pool2d_gather = Primitive(
-    "max_pool2d_gather", _gather_impl, jvp=LINEAR, shape_rule=RULE, saves=(),
-    vjp=(lambda c, out, t, x, m, kernel: ops.max_pool2d_scatter(c, x, m, kernel),))
-max_pool2d_scatter = Primitive(
-    "max_pool2d_scatter", _scatter_impl, jvp=LINEAR, shape_rule=RULE, saves=(),
-    vjp=(lambda c, out, g, x, m, kernel: ops.max_pool2d_gather(c, x, m, kernel),))
+    "max_pool2d", _forward, shape_rule=RULE, batch=images, saves=(0, OUT),
+    jvp=(lambda t, out, x, kernel: ops.max_pool2d_gather(t, x, out, kernel),),
+    vjp=(lambda g, out, x, kernel: ops.max_pool2d_scatter(g, x, out, kernel),))
+max_pool2d_gather = Primitive(                 # inputs t, and x, m: constants in effect
+    "max_pool2d_gather", _gather_impl, shape_rule=RULE, batch=images, saves=((1, 2), (), ()),
+    jvp=(lambda dt, out, t, x, m, kernel: ops.max_pool2d_gather(dt, x, m, kernel),
+         _zero_tangent, _zero_tangent),
+    vjp=(lambda c, out, t, x, m, kernel: ops.max_pool2d_scatter(c, x, m, kernel),
+         lambda c, out, t, x, m, kernel: zeros_like(x),
+         lambda c, out, t, x, m, kernel: zeros_like(m)))
+max_pool2d_scatter = Primitive(                # inputs g, and x, m: constants in effect
+    "max_pool2d_scatter", _scatter_impl, shape_rule=RULE, batch=images, saves=((1, 2), (), ()),
+    jvp=(lambda dg, out, g, x, m, kernel: ops.max_pool2d_scatter(dg, x, m, kernel),
+         _zero_tangent, _zero_tangent),
+    vjp=(lambda c, out, g, x, m, kernel: ops.max_pool2d_gather(c, x, m, kernel),
+         lambda c, out, g, x, m, kernel: zeros_like(x),
+         lambda c, out, g, x, m, kernel: zeros_like(m)))

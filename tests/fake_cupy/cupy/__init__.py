@@ -86,6 +86,11 @@ for _name in ("argwhere", "flatnonzero", "nonzero", "unique"):
     globals()[_name] = _function(getattr(np, _name), syncs=True)
 
 
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """A 0-d boolean device array, as CuPy 14 returns (reading it as a bool is a sync)."""
+    return all(isclose(a, b, rtol, atol, equal_nan))  # noqa: F821  (defined in the loop above)
+
+
 def where(condition, x=None, y=None):
     """``x`` where `condition` else ``y`` (operands as a ufunc's); alone, ``nonzero``."""
     if x is None and y is None:
