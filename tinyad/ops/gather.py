@@ -22,6 +22,7 @@ import numpy as np
 
 from .. import backend
 from .. import primitives as P
+from ..batching import map_arrays
 from ..errors import DtypeError, IndexingError, ShapeError
 from ..interpreter import apply
 from ..tensor import Tensor
@@ -266,8 +267,9 @@ def one_hot(labels, num_classes=-1, dtype=np.int64):
     if labels.dtype.kind not in "iu":
         raise DtypeError(f"one_hot: labels must be integer class indices, got dtype "
                          f"{labels.dtype} (shape {labels.shape})")
-    xp, y = backend.xp_of(labels.data), labels.data
+    y = labels._data                     # every example's labels, inside vmap
     if num_classes < 0:
         num_classes = int(y.max()) + 1 if y.size else 0
     _check_range("one_hot", y, num_classes, negative=False)
-    return Tensor((y[..., None] == xp.arange(num_classes)).astype(dtype))
+    classes = backend.xp_of(y).arange(num_classes)
+    return map_arrays(lambda y: (y[..., None] == classes).astype(dtype), labels)
