@@ -45,12 +45,9 @@ from tinyad.commands.results import markdown_table, write
 from tinyad.commands.timing import interleaved
 from tinyad.nn import functional as F
 
-from common import arguments
+from common import arguments, optional_torch
 
-try:
-    import torch
-except ImportError:             # optional: the comparison row is left out
-    torch = None
+torch = None                    # PyTorch, for its row, when installed (not in a --quick run)
 
 METHODS = ("backprop", "checkpoint √L", "checkpoint 1", "forward gradient")
 TORCH = "PyTorch backprop"
@@ -271,6 +268,8 @@ def main(argv=None):
     parser.add_argument("--blas-threads", type=int, default=None,
                         help="OpenBLAS threads for this run (default: leave as is)")
     args = parser.parse_args(argv)
+    global torch
+    torch = optional_torch(not args.quick)
     if args.blas_threads:
         set_blas_threads(args.blas_threads)
         if torch is not None:
