@@ -61,8 +61,8 @@ def full(shape, fill_value, *, dtype=None, requires_grad=False, device="cpu"):
     """A tensor of `shape` filled with `fill_value` (bool, int64 or float32 by its type)."""
     dtype = _number_dtype(fill_value) if dtype is None else dtype
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
-    return _filled(lambda xp, s, d: xp.full(s, fill_value, d), shape, dtype, requires_grad,
-                   device)
+    return _filled("full", lambda xp, s, d: xp.full(s, fill_value, d), shape, dtype,
+                   requires_grad, device)
 
 
 def full_like(x, fill_value, *, dtype=None, requires_grad=False):
@@ -73,7 +73,7 @@ def full_like(x, fill_value, *, dtype=None, requires_grad=False):
 
 def empty(*shape, dtype=DEFAULT_FLOAT, requires_grad=False, device="cpu"):
     """A tensor of `shape` whose values are whatever the memory held: write before reading."""
-    return _filled(lambda xp, s, d: xp.empty(s, d), shape, dtype, requires_grad, device)
+    return _filled("empty", lambda xp, s, d: xp.empty(s, d), shape, dtype, requires_grad, device)
 
 
 def empty_like(x, *, dtype=None, requires_grad=False):
@@ -89,7 +89,7 @@ def rand(*shape, seed=None, dtype=DEFAULT_FLOAT, requires_grad=False, device="cp
 
     def draw(xp, s, d):
         return xp.asarray(np.random.default_rng(seed).random(s, dtype=d))
-    return _filled(draw, shape, dtype, requires_grad, device)
+    return _filled("rand", draw, shape, dtype, requires_grad, device)
 
 
 def randint(low, high=None, size=(), *, seed=None, dtype=np.int64, device="cpu"):
