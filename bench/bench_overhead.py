@@ -7,9 +7,10 @@ backward pass beside them when torch is installed (not in a --quick run).
 
 ``--against TREE`` compares this checkout's engine with another source tree's (main's, say:
 ``git archive main | tar -x -C /tmp/main``) in one run: each round runs the cases once in a
-subprocess on each tree's tinyad, in alternating order, and the table gives each tree's median
-over the rounds and their ratio (this tree's time over the other's), so machine load hits both
-alike:
+subprocess on each tree's tinyad, back to back in alternating order, and the table gives each
+tree's median over the rounds and the median of the ratios within a round (this tree's time over
+the other's), so machine load hits both alike; numpy's row, the same code on both, shows the
+noise left:
 
     python bench/bench_overhead.py [--quick] [--links N] [--against TREE [--rounds R]]
 """
@@ -91,23 +92,26 @@ print(json.dumps(bench_overhead.measure(int(links), int(repeat), with_torch == "
 
 
 def against(other, links, repeat, rounds, with_torch):
-    """Rows per case: the median µs per op on this tree and on `other` over `rounds` alternating
-    subprocess runs, and their ratio."""
+    """Rows per case: the median µs per op on this tree and on `other` over `rounds` rounds, each
+    running both trees' subprocesses back to back (in alternating order), and the median over
+    rounds of the ratio within a round (load shared by both runs of a round cancels there)."""
     trees = {"this": HERE.parent, "other": Path(other).resolve()}
-    samples = {name: {} for name in trees}
+    samples = []                          # per round: {tree: {case: µs per op}}
     for k in range(rounds):
+        got = {}
         for name in (("this", "other") if k % 2 else ("other", "this")):
             out = subprocess.run([sys.executable, "-c", _ON_TREE, str(trees[name]), str(HERE),
-                                  str(links), str(repeat), str(int(with_torch))], check=True, capture_output=True,
-                                 text=True).stdout
-            for row in json.loads(out.splitlines()[-1]):
-                samples[name].setdefault(row["case"], []).append(row["us_per_op"])
+                                  str(links), str(repeat), str(int(with_torch))], check=True,
+                                 capture_output=True, text=True).stdout
+            got[name] = {row["case"]: row["us_per_op"] for row in json.loads(out.splitlines()[-1])}
+        samples.append(got)
     rows = []
-    for case, mine in samples["this"].items():
-        theirs = statistics.median(samples["other"][case])
+    for case in samples[0]["this"]:
+        mine = [s["this"][case] for s in samples]
+        theirs = [s["other"][case] for s in samples]
         rows.append({"case": case, "us_per_op_this": statistics.median(mine),
-                     "us_per_op_other": theirs,
-                     "this_over_other": statistics.median(mine) / theirs})
+                     "us_per_op_other": statistics.median(theirs),
+                     "this_over_other": statistics.median(m / t for m, t in zip(mine, theirs))})
     return rows
 
 

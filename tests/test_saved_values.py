@@ -245,3 +245,35 @@ def test_saves_declarations_are_parsed():
     assert bilinear.plan(0b10, 2) == ((True, False), True, True)
     assert bilinear.plan(0b11, 2) == ((True, True), True, True)
     assert tape.vertex(ad.tensor(1.0)) is not None
+
+
+def test_a_primitive_that_declares_nothing_keeps_its_inputs_and_output():
+    """The default declaration is safe: a primitive without ``saves=`` (tan, from the breadth
+    of operations) keeps every input and its output, and its gradient is right."""
+    x = ad.tensor([0.1, 0.2], requires_grad=True)
+    y = ad.tan(x)
+    assert y._node.inputs[0] is x and y._node.out is not None
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 1 / np.cos([0.1, 0.2]) ** 2, rtol=1e-6)
+
+
+def test_a_node_inside_vmap_keeps_its_batched_output_as_a_new_batch():
+    """tanh keeps its output; inside vmap that output is a batch, rebuilt from its parts for
+    the node (Tracer._copy), so per-example gradients through it match a loop."""
+    xs = ad.tensor(np.linspace(-1, 1, 6, dtype=np.float32).reshape(3, 2))
+    per = ad.vmap(ad.grad(lambda x: ad.tanh(x * x).sum()))(xs)
+    expected = [2 * x / np.cosh(x * x) ** 2 for x in xs.numpy()]
+    np.testing.assert_allclose(per.numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_batchnorm_running_statistics_are_assigned_with_a_version():
+    """A module's buffers get new values through ``_assign`` too (running statistics): a node
+    that saved one refuses to run after the update instead of reading the new values."""
+    bn = ad.nn.BatchNorm1d(2).eval()
+    x = ad.tensor([[1.0, 2.0], [3.0, 5.0]], requires_grad=True)
+    loss = (bn(x) * bn.running_var).sum()              # mul keeps running_var for x's rule
+    before = bn.running_var._version
+    bn.train()(x)                                      # updates the running statistics
+    assert bn.running_var._version > before
+    with pytest.raises(ad.GradError, match="given new values"):
+        loss.backward()
