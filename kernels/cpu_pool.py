@@ -11,6 +11,11 @@ hit = (x == m) / (number of elements equal to m) (ties share; a NaN window gives
 gather and scatter are each other's adjoint. NumPy takes five passes and four temporaries of x's
 size for the backward (a compare, a cast, a sum, a division, a product); here each map reads its
 inputs once. Arrays are channels-last inside; results are channels-last buffers seen as NCHW.
+
+Any other window (overlapping, padded, dilated, adaptive) is given by the positions of its taps,
+and ``tap_argmax`` says where its maximum is as PyTorch's CPU kernels say it (the first tap
+holding the largest value, row by row; the last NaN where there is one; padding never): one pass
+here, ten whole-array passes in NumPy (tinyad/nn/functional_pool.py, its yardstick).
 """
 import numpy as np
 from numba import njit
@@ -106,4 +111,39 @@ def scatter(g, x, m, kernel):
     out[:, oh * kh:] = 0                                   # the ragged edge: no window
     out[:, :oh * kh, ow * kw:] = 0
     scatter_kernel(channels_last(g), channels_last(x), channels_last(m), *kernel, out)
+    return out.transpose(0, 3, 1, 2)
+
+
+@njit(nogil=True, cache=CACHE, error_model="numpy")
+def tap_argmax_kernel(xt, rows, cols, real_rows, real_cols, out):
+    """out[n, y, x, c] = h·W + w of the maximum of xt[n, :, :, c] (N, H, W, C) over the taps
+    (rows[y, i], cols[x, j]) that are real; -1 until the first real tap is seen."""
+    n, oh, ow, c = out.shape
+    width = xt.shape[2]
+    best = np.empty(c, xt.dtype)
+    for b in range(n):
+        for y in range(oh):
+            for x in range(ow):
+                out[b, y, x, :] = -1
+                for i in range(rows.shape[1]):
+                    if not real_rows[y, i]:
+                        continue
+                    for j in range(cols.shape[1]):
+                        if not real_cols[x, j]:
+                            continue
+                        r, q = rows[y, i], cols[x, j]
+                        for ch in range(c):
+                            v = xt[b, r, q, ch]
+                            if out[b, y, x, ch] < 0 or v > best[ch] or v != v:
+                                best[ch] = v
+                                out[b, y, x, ch] = r * width + q
+
+
+def tap_argmax(x, rows, cols, real_rows, real_cols):
+    """Plane indices (N, C, OH, OW) int64 of each window's maximum, windows given by their taps'
+    rows (OH, Kh) and columns (OW, Kw) and whether each is inside the input."""
+    n, c = x.shape[:2]
+    out = np.empty((n, rows.shape[0], cols.shape[0], c), np.int64)
+    tap_argmax_kernel(channels_last(x), rows.astype(np.int64), cols.astype(np.int64),
+                      real_rows, real_cols, out)
     return out.transpose(0, 3, 1, 2)

@@ -141,16 +141,19 @@ def softmax_xent(logits, labels, labels_checked=False):
     return select("softmax_xent", logits).softmax_xent(logits, labels)
 
 
-def col2im(cols, shape, kernel, stride, padding):
+def col2im(cols, shape, kernel, stride, padding, dilation=(1, 1)):
     """im2col's adjoint (reference.col2im): windows (N·OH·OW, kh·kw·C) added back into an
-    (N, C, H, W) array; kernel, stride and padding are (rows, columns) pairs of ints."""
+    (N, C, H, W) array; kernel, stride and dilation are (rows, columns) pairs of ints, padding
+    (rows, columns) with each an int or a (before, after) pair (reference.pads)."""
     cols = _array(cols)
     (n, c), (kh, kw) = shape[:2], kernel
-    oh, ow = reference.window_grid(shape, kernel, stride, padding)
-    if oh < 1 or ow < 1 or cols.shape != (n * oh * ow, kh * kw * c):
+    oh, ow = reference.window_grid(shape, kernel, stride, padding, dilation)
+    fits = oh >= 1 and ow >= 1 and min(sum(reference.pads(padding), ())) >= 0
+    if not fits or cols.shape != (n * oh * ow, kh * kw * c):
         raise ValueError(f"col2im: windows of shape {cols.shape} do not come from an input "
-                         f"{tuple(shape)} with kernel {kernel}, stride {stride}, padding {padding}")
-    return select("col2im", cols).col2im(cols, shape, kernel, stride, padding)
+                         f"{tuple(shape)} with kernel {kernel}, stride {stride}, padding "
+                         f"{padding}, dilation {dilation}")
+    return select("col2im", cols).col2im(cols, shape, kernel, stride, padding, dilation)
 
 
 def matmul(a, b):

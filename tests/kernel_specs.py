@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tinyad.kernels import ACTIVATIONS, NUMPY
+from tinyad.kernels.reference import window_grid
 
 TAILS = [-100.0, -20.0, -8.0, 8.0, 20.0, 100.0]        # where 1 + tanh and s (1 - s) cancel
 BULK = {np.float32: dict(rtol=2e-5, atol=2e-6), np.float64: dict(rtol=1e-12, atol=1e-13)}
@@ -72,12 +73,13 @@ def cases(dtype, small=False):
     for m, k, n in [(1, 1, 1), (4, 4, 4), (37, 19, 23), (5, 0, 2)] if not small else [(17, 9, 5)]:
         out.append(Case("matmul", (), (_normal(rng, (m, k), dtype), _normal(rng, (k, n), dtype))))
     out.append(Case("matmul", (), (_normal(rng, (9, 14), dtype), _normal(rng, (5, 9), dtype)), "T"))
-    for shape, kernel, stride, padding in [((2, 3, 5, 6), (3, 3), (1, 1), (1, 1)),
-                                           ((1, 2, 7, 5), (2, 3), (2, 1), (0, 1))]:
-        oh = (shape[2] + 2 * padding[0] - kernel[0]) // stride[0] + 1
-        ow = (shape[3] + 2 * padding[1] - kernel[1]) // stride[1] + 1
+    for shape, kernel, stride, padding, dilation in [
+            ((2, 3, 5, 6), (3, 3), (1, 1), (1, 1), (1, 1)),
+            ((1, 2, 7, 5), (2, 3), (2, 1), (0, 1), (1, 1)),
+            ((2, 2, 7, 6), (2, 3), (1, 2), ((0, 2), (1, 0)), (3, 2))]:      # dilated, one-sided
+        oh, ow = window_grid(shape, kernel, stride, padding, dilation)
         cols = _normal(rng, (shape[0] * oh * ow, kernel[0] * kernel[1] * shape[1]), dtype)
-        out.append(Case("col2im", (), (cols,), extra=(shape, kernel, stride, padding)))
+        out.append(Case("col2im", (), (cols,), extra=(shape, kernel, stride, padding, dilation)))
     return out
 
 

@@ -4,42 +4,19 @@
 ``call(*tensors)`` runs the primitive through tinyad's public ops and ``ref(*arrays)`` through
 NumPy. tests/test_primitives.py checks every entry, and fails if a primitive has none. vmap's
 test maps the float and boolean arrays (and integer ones too with ``mapped_ints``: labels).
+spec_base.py holds ``Spec`` and the drawing helpers; window_specs.py the entries of the
+convolution and pooling primitives; operation_specs.py those of issue #15's operations.
 """
-from dataclasses import dataclass
-from typing import Callable
-
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import tinyad as ad
-from tinyad import backend, ops
+from tinyad import ops
 from tinyad.batching import map_arrays
-from tinyad.primitives import pooling
 
-
-@dataclass
-class Spec:
-    draw: Callable
-    call: Callable
-    ref: Callable
-    second_order: bool = True
-    atol32: float = 0.0          # absolute slack in float32 (a cancellation-prone formula)
-    mapped_ints: bool = False    # vmap may map its integer arrays too (labels, not indices)
-
-
-def shape(data, min_dims=0, max_dims=3, min_side=1):
-    return data.draw(hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side,
-                                      max_side=3))
-
-
-def values(data, shp, dtype, low=-2.0, high=2.0, away_from=None):
-    """Uniform values in [low, high]; `away_from` keeps them off a kink (|x - a| >= 0.1)."""
-    seed = data.draw(st.integers(0, 2**31 - 1))
-    x = np.random.default_rng(seed).uniform(low, high, size=shp)
-    if away_from is not None:
-        x = np.where(np.abs(x - away_from) < 0.1, away_from + 0.1 + np.abs(x), x)
-    return x.astype(dtype)
+from spec_base import Spec, shape, values
+from window_specs import WINDOW_SPECS
 
 
 def broadcast_pair(data):
@@ -145,167 +122,6 @@ def concat_draw(data, dtype):
     return parts + [axis]
 
 
-def windows_geometry(data):
-    """An input shape (N, C, H, W) and a kernel, stride, padding that fit it (overlapping,
-    gapped and padded windows all occur)."""
-    kernel = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)))
-    stride = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 2)))
-    padding = (data.draw(st.integers(0, 1)), data.draw(st.integers(0, 1)))
-    hw = [max(k - 2 * p, 1) + data.draw(st.integers(0, 3)) for k, p in zip(kernel, padding)]
-    return (data.draw(st.integers(1, 2)), data.draw(st.integers(1, 3)), *hw), kernel, stride, padding
-
-
-def im2col_draw(data, dtype):
-    shp, kernel, stride, padding = windows_geometry(data)
-    return [values(data, shp, dtype), kernel, stride, padding]
-
-
-def im2col_ref(x, kernel, stride, padding):
-    """The window matrix by loops: row (n, y, x), column (i, j, c)."""
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    n, c, h, w = xp.shape
-    oh, ow = (h - kh) // sh + 1, (w - kw) // sw + 1
-    rows = [xp[b, :, y * sh:y * sh + kh, z * sw:z * sw + kw].transpose(1, 2, 0).ravel()
-            for b in range(n) for y in range(oh) for z in range(ow)]
-    return np.array(rows, dtype=x.dtype).reshape(n * oh * ow, kh * kw * c)
-
-
-def col2im_draw(data, dtype):
-    shp, kernel, stride, padding = windows_geometry(data)
-    rows = im2col_ref(np.zeros(shp), kernel, stride, padding).shape
-    return [values(data, rows, dtype), shp, kernel, stride, padding]
-
-
-def col2im_ref(cols, shp, kernel, stride, padding):
-    """The adjoint of im2col_ref, read off its matrix: cols summed into each window's place."""
-    x = np.arange(np.prod(shp)).reshape(shp).astype(float)
-    where = im2col_ref(x, kernel, stride, padding).astype(int)        # flat positions (pad: 0)
-    inside = im2col_ref(np.ones(shp), kernel, stride, padding) > 0
-    out = np.zeros(int(np.prod(shp)), dtype=np.float64)
-    np.add.at(out, where[inside], cols[inside].astype(np.float64))
-    return out.reshape(shp).astype(cols.dtype)
-
-
-def conv_draw(data, dtype):
-    """x, w, bias, stride, padding for conv2d (O = 1..3 output channels)."""
-    shp, kernel, stride, padding = windows_geometry(data)
-    o = data.draw(st.integers(1, 3))
-    w = values(data, (o, shp[1]) + kernel, dtype)
-    return [values(data, shp, dtype), w, values(data, (o,), dtype), stride, padding]
-
-
-def conv_ref(x, w, b, stride, padding):
-    """The window matrix times the weight as a (kh·kw·C, O) matrix, plus the bias, back to
-    (N, O, OH, OW)."""
-    cols = im2col_ref(x, w.shape[2:], stride, padding)
-    n, o = x.shape[0], w.shape[0]
-    oh = (x.shape[2] + 2 * padding[0] - w.shape[2]) // stride[0] + 1
-    out = cols @ w.transpose(2, 3, 1, 0).reshape(-1, o) + b
-    return out.reshape(n, oh, -1, o).transpose(0, 3, 1, 2)
-
-
-def conv_transpose_draw(data, dtype):
-    x, w, _, stride, padding = conv_draw(data, dtype)
-    g = values(data, conv_ref(x, w, 0, stride, padding).shape, dtype)
-    return [g, w, x.shape, stride, padding]
-
-
-def conv_transpose_ref(g, w, shp, stride, padding):
-    """Each g[n, o, y, x] times w[o] added back over its window: col2im of g @ Wᵀ."""
-    cols = g.transpose(0, 2, 3, 1).reshape(-1, w.shape[0]) @ w.transpose(2, 3, 1, 0).reshape(
-        -1, w.shape[0]).T
-    return col2im_ref(cols, shp, w.shape[2:], stride, padding)
-
-
-def conv_weight_draw(data, dtype):
-    x, w, _, stride, padding = conv_draw(data, dtype)
-    g = values(data, conv_ref(x, w, 0, stride, padding).shape, dtype)
-    return [x, g, w.shape[2:], stride, padding]
-
-
-def conv_weight_ref(x, g, kernel, stride, padding):
-    """Window matrixᵀ @ g, as (O, C, kh, kw)."""
-    o, c = g.shape[1], x.shape[1]
-    dw = im2col_ref(x, kernel, stride, padding).T @ g.transpose(0, 2, 3, 1).reshape(-1, o)
-    return dw.reshape(*kernel, c, o).transpose(3, 2, 0, 1)
-
-
-def pool_geometry(data):
-    kernel = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)))
-    h, w = (k + data.draw(st.integers(0, 3)) for k in kernel)
-    return (data.draw(st.integers(1, 2)), data.draw(st.integers(1, 3)), h, w), kernel
-
-
-def pool_draw(data, dtype):
-    """Distinct values 0.1 apart (max has a kink where two tie) and a window that fits."""
-    shp, kernel = pool_geometry(data)
-    seed = data.draw(st.integers(0, 2**31 - 1))
-    x = np.random.default_rng(seed).permutation(int(np.prod(shp))).reshape(shp) * 0.1 - 1
-    return [x.astype(dtype), kernel]
-
-
-def pool_ref(x, kernel):
-    (kh, kw), (n, c, h, w) = kernel, x.shape
-    out = np.empty((n, c, h // kh, w // kw), x.dtype)
-    for b, ch, y, z in np.ndindex(*out.shape):
-        out[b, ch, y, z] = x[b, ch, y * kh:(y + 1) * kh, z * kw:(z + 1) * kw].max()
-    return out
-
-
-def pool_share(x, kernel):
-    """Per input element: 1 / (number of maxima) of its window where it is one, else 0."""
-    (kh, kw), (n, c, h, w) = kernel, x.shape
-    share = np.zeros(x.shape)
-    for b, ch, y, z in np.ndindex(n, c, h // kh, w // kw):
-        win = x[b, ch, y * kh:(y + 1) * kh, z * kw:(z + 1) * kw]
-        share[b, ch, y * kh:(y + 1) * kh, z * kw:(z + 1) * kw] = (win == win.max()) / np.sum(
-            win == win.max())
-    return share
-
-
-def pool_linear_draw(data, dtype, input_of):
-    """A tangent or cotangent and, as constants, x with ties (whole numbers) and the window."""
-    shp, kernel = pool_geometry(data)
-    x = np.round(values(data, shp, np.float64, -2, 2))
-    return [values(data, input_of(shp, kernel), dtype), Constant(x), kernel]
-
-
-def pooled_shape(shp, kernel):
-    return shp[:2] + (shp[2] // kernel[0], shp[3] // kernel[1])
-
-
-class Constant:
-    """An array the checks must not differentiate or convert (not a pytree: gradcheck and the
-    device tests pass it through as it is)."""
-    def __init__(self, array):
-        self.array = array
-
-
-def pool_gather_ref(t, xs, kernel):
-    (kh, kw), weighted = kernel, t * pool_share(xs.array, kernel)
-    out = np.zeros(pooled_shape(t.shape, kernel), t.dtype)
-    for b, ch, y, z in np.ndindex(*out.shape):
-        out[b, ch, y, z] = weighted[b, ch, y * kh:(y + 1) * kh, z * kw:(z + 1) * kw].sum()
-    return out
-
-
-def pool_scatter_ref(g, xs, kernel):
-    (kh, kw), share = kernel, pool_share(xs.array, kernel)
-    spread = np.zeros(xs.array.shape)
-    for b, ch, y, z in np.ndindex(*g.shape):
-        spread[b, ch, y * kh:(y + 1) * kh, z * kw:(z + 1) * kw] = g[b, ch, y, z]
-    return (spread * share).astype(g.dtype)
-
-
-def pool_call(fn):
-    """Call max_pool2d's gather or scatter with x and its window maxima as constants."""
-    def call(a, xs, kernel):
-        x = backend.asarray(xs.array, a.device, a.dtype)       # a constant on a's device
-        return fn(a, x, pooling.whole_forward(x, kernel), kernel)
-    return call
-
-
 def log_softmax_draw(data, dtype):
     x = values(data, shape(data, min_dims=1), dtype, -5.0, 5.0)
     return [x, data.draw(st.integers(-x.ndim, x.ndim - 1))]
@@ -362,19 +178,7 @@ SPECS = {
     "scatter_add": Spec(scatter_draw, ops.scatter_add, scatter_ref),
     "concatenate": Spec(concat_draw, lambda *a: ops.concatenate(a[:-1], a[-1]),
                         lambda *a: np.concatenate(a[:-1], a[-1])),
-    "im2col": Spec(im2col_draw, ops.im2col, im2col_ref),
-    "col2im": Spec(col2im_draw, ops.col2im, col2im_ref),
-    "conv2d": Spec(conv_draw, ops.conv2d, conv_ref, atol32=2e-5),
-    "conv2d_transpose": Spec(conv_transpose_draw, ops.conv2d_transpose,
-                             conv_transpose_ref, atol32=2e-5),
-    "conv2d_weight": Spec(conv_weight_draw, ops.conv2d_weight, conv_weight_ref,
-                          atol32=2e-5),
-    "max_pool2d": Spec(pool_draw, ops.max_pool2d, pool_ref),
-    "max_pool2d_gather": Spec(lambda d, t: pool_linear_draw(d, t, lambda s, k: s),
-                              pool_call(ops.max_pool2d_gather), pool_gather_ref, atol32=1e-6),
-    "max_pool2d_scatter": Spec(lambda d, t: pool_linear_draw(d, t, pooled_shape),
-                               pool_call(ops.max_pool2d_scatter), pool_scatter_ref,
-                               atol32=1e-6),
+    **WINDOW_SPECS,
     "log_softmax": Spec(log_softmax_draw, ops.log_softmax, log_softmax_ref, atol32=1e-6),
     "cross_entropy": Spec(xent_draw, ops.softmax_cross_entropy, xent_ref, atol32=1e-6,
                           mapped_ints=True),

@@ -15,12 +15,15 @@ from tinyad import nn
 from tinyad.primitives import pooling as pp
 from tinyad.kernels import cpu_conv, cpu_pool
 
-GEOMETRIES = [  # (N, C, H, W), (O, kh, kw), stride, padding
+GEOMETRIES = [  # (N, C, H, W), (O, kh, kw), stride, padding[, dilation, groups]
     ((2, 3, 7, 6), (4, 3, 3), (1, 1), (1, 1)),
     ((3, 2, 9, 8), (5, 3, 2), (2, 1), (0, 1)),
     ((1, 4, 8, 9), (2, 1, 3), (3, 2), (1, 0)),
     ((2, 1, 5, 5), (3, 5, 5), (1, 1), (2, 2)),
     ((2, 3, 6, 6), (2, 2, 2), (2, 2), (0, 0)),
+    ((2, 3, 9, 8), (4, 3, 2), (1, 2), ((0, 2), (1, 0)), (2, 3), 1),      # dilated, uneven pads
+    ((2, 6, 7, 6), (4, 3, 3), (2, 1), (1, 1), (1, 1), 2),                # two groups
+    ((1, 4, 8, 8), (8, 3, 3), (1, 1), ((2, 0), (1, 1)), (2, 1), 4),      # depthwise, x2
 ]
 
 
@@ -40,26 +43,30 @@ def block_bytes(request, monkeypatch):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("geometry", GEOMETRIES)
 def test_blocked_kernels_equal_the_whole_window_matrix(geometry, dtype, block_bytes):
-    shape, (o, kh, kw), stride, padding = geometry
+    shape, (o, kh, kw), stride, padding, *more = geometry
+    dilation, groups = more or ((1, 1), 1)
+    extra = dict(dilation=dilation, groups=groups)
     rng = np.random.default_rng(0)
     x = rng.standard_normal(shape).astype(dtype)
-    w = rng.standard_normal((o, shape[1], kh, kw)).astype(dtype)
+    w = rng.standard_normal((o, shape[1] // groups, kh, kw)).astype(dtype)
     b = rng.standard_normal(o).astype(dtype)
-    out = cp.whole_forward(x, w, stride, padding)
+    out = cp.whole_forward(x, w, stride, padding, **extra)
     g = rng.standard_normal(out.shape).astype(dtype)
     tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
     for xl, gl in zip(layouts(x), layouts(g)):
-        got = cpu_conv.forward(xl, w, stride, padding)
+        got = cpu_conv.forward(xl, w, stride, padding, **extra)
         assert got.dtype == dtype and got.shape == out.shape
         np.testing.assert_allclose(got, out, **tol)
-        np.testing.assert_allclose(cpu_conv.forward(xl, w, stride, padding, b),
+        np.testing.assert_allclose(cpu_conv.forward(xl, w, stride, padding, b, **extra),
                                    out + b[:, None, None], **tol)
-        dx = cpu_conv.input_grad(gl, w, shape, stride, padding)
+        dx = cpu_conv.input_grad(gl, w, shape, stride, padding, **extra)
         assert dx.dtype == dtype and dx.shape == shape
-        np.testing.assert_allclose(dx, cp.whole_transpose(g, w, shape, stride, padding), **tol)
-        dw = cpu_conv.weight_grad(xl, gl, (kh, kw), stride, padding)
+        np.testing.assert_allclose(dx, cp.whole_transpose(g, w, shape, stride, padding, **extra),
+                                   **tol)
+        dw = cpu_conv.weight_grad(xl, gl, (kh, kw), stride, padding, **extra)
         assert dw.dtype == dtype and dw.shape == w.shape
-        np.testing.assert_allclose(dw, cp.whole_weight(x, g, (kh, kw), stride, padding), **tol)
+        np.testing.assert_allclose(dw, cp.whole_weight(x, g, (kh, kw), stride, padding, **extra),
+                                   **tol)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -156,6 +163,13 @@ def test_bad_shapes_name_the_operation():
                             ad.tensor(np.zeros((3, 2, 3, 3), np.float32)), (1, 2, 5, 5))
     with pytest.raises(ad.ShapeError, match="conv2d_weight"):
         ad.ops.conv2d_weight(x, ad.tensor(np.zeros((1, 3, 2, 2), np.float32)), (3, 3))
+    with pytest.raises(ad.ShapeError, match="conv2d.*agree on C in 2 group"):
+        ad.ops.conv2d(x, ad.tensor(np.zeros((3, 1, 3, 3), np.float32)), groups=2)  # 2 ∤ 3
+    with pytest.raises(ad.ShapeError, match="conv2d.*with dilation \\(3, 3\\) larger"):
+        ad.ops.conv2d(x, ad.tensor(np.zeros((3, 2, 3, 3), np.float32)), dilation=3)
+    with pytest.raises(ad.ShapeError, match="col2im.*dilation \\(2, 2\\)"):    # 4 windows
+        ad.ops.col2im(ad.tensor(np.zeros((5, 18), np.float32)), (1, 2, 5, 5), 3, 1,
+                      ((1, 0), (0, 1)), 2)
 
 
 FAULTS = """

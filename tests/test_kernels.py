@@ -105,35 +105,39 @@ def test_reference_softmax_xent_gradient_and_stability():
     assert np.isfinite(big_loss) and np.isfinite(big_g).all()
 
 
-def loop_col2im(cols, shape, kernel, stride, padding):
+def loop_col2im(cols, shape, kernel, stride, padding, dilation=(1, 1)):
     """col2im by its definition, one element at a time, in float64."""
     n, c, h, w = shape
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    ((pt, pb), (pl, pr)) = ref.pads(padding)
+    oh = (h + pt + pb - dh * (kh - 1) - 1) // sh + 1
+    ow = (w + pl + pr - dw * (kw - 1) - 1) // sw + 1
     out = np.zeros(shape)
     for (b, y, x, i, j, ch), v in np.ndenumerate(cols.reshape(n, oh, ow, kh, kw, c)):
-        if 0 <= y * sh + i - ph < h and 0 <= x * sw + j - pw < w:
-            out[b, ch, y * sh + i - ph, x * sw + j - pw] += v
+        yy, xx = y * sh + i * dh - pt, x * sw + j * dw - pl
+        if 0 <= yy < h and 0 <= xx < w:
+            out[b, ch, yy, xx] += v
     return out
 
 
-@pytest.mark.parametrize("shape,kernel,stride,padding", [
-    ((2, 3, 5, 6), (3, 3), (1, 1), (1, 1)),          # overlapping, padded
-    ((1, 2, 7, 5), (2, 3), (2, 1), (0, 1)),          # uneven kernel and stride
-    ((2, 1, 6, 6), (2, 2), (3, 3), (0, 0)),          # gaps between windows
-    ((1, 4, 3, 3), (3, 3), (1, 1), (2, 2)),          # more padding than image
+@pytest.mark.parametrize("shape,kernel,stride,padding,dilation", [
+    ((2, 3, 5, 6), (3, 3), (1, 1), (1, 1), (1, 1)),          # overlapping, padded
+    ((1, 2, 7, 5), (2, 3), (2, 1), (0, 1), (1, 1)),          # uneven kernel and stride
+    ((2, 1, 6, 6), (2, 2), (3, 3), (0, 0), (1, 1)),          # gaps between windows
+    ((1, 4, 3, 3), (3, 3), (1, 1), (2, 2), (1, 1)),          # more padding than image
+    ((2, 2, 7, 6), (2, 3), (1, 2), ((0, 2), (1, 0)), (3, 2)),  # dilated, padded on one side
 ])
 def test_col2im_matches_its_definition_and_numba_matches_bit_for_bit(shape, kernel, stride,
-                                                                      padding):
-    n, c, h, w = shape
-    oh = (h + 2 * padding[0] - kernel[0]) // stride[0] + 1
-    ow = (w + 2 * padding[1] - kernel[1]) // stride[1] + 1
+                                                                      padding, dilation):
+    n, c = shape[:2]
+    oh, ow = ref.window_grid(shape, kernel, stride, padding, dilation)
     cols = specs._normal(np.random.default_rng(0), (n * oh * ow, kernel[0] * kernel[1] * c),
                          np.float64)
-    got = ref.col2im(cols, shape, kernel, stride, padding)
-    np.testing.assert_allclose(got, loop_col2im(cols, shape, kernel, stride, padding),
+    got = ref.col2im(cols, shape, kernel, stride, padding, dilation)
+    np.testing.assert_allclose(got, loop_col2im(cols, shape, kernel, stride, padding, dilation),
                                rtol=1e-12, atol=1e-13)
-    np.testing.assert_array_equal(K.NUMBA_CPU.col2im(cols, shape, kernel, stride, padding), got)
+    np.testing.assert_array_equal(K.NUMBA_CPU.col2im(cols, shape, kernel, stride, padding,
+                                                     dilation), got)
 
 
 def test_numba_matmul_is_c_ordered_and_takes_transposed_views():

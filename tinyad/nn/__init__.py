@@ -9,10 +9,13 @@
 - sequential.py, mlp.py: containers; layers.py: ``Linear``, ``Flatten``, ``Identity``,
   ``Dropout``, ``Embedding``; activations.py: ``ReLU``, ``GELU``, ``LeakyReLU``... and their
   functions; normalization.py: ``LayerNorm``, ``BatchNorm1d``, ``BatchNorm2d``, ``GroupNorm``;
-  conv.py: ``Conv2d``, ``MaxPool2d`` (via im2col.py)
+  conv.py: ``Conv1d``, ``Conv2d``, ``ConvTranspose2d``; pool.py: ``MaxPool2d``, ``AvgPool2d``,
+  ``AdaptiveAvgPool2d``, ``AdaptiveMaxPool2d``, ``Upsample`` (window_args.py checks their
+  arguments)
 - losses.py: the loss functions; loss_modules.py: ``CrossEntropyLoss``, ``MSELoss``...
 - functional.py: every function (``F``): activations, losses, normalization, ``linear``,
-  ``dropout``, ``embedding``, ``conv2d``, ``max_pool2d``
+  ``dropout``, ``embedding``; the convolutions (functional_conv.py), pools (functional_pool.py)
+  and ``interpolate`` (functional_interpolate.py)
 - init.py: PyTorch's initialisers and the seeded generators they (and Dropout) draw from
 - functional_call.py: run a module with some parameters swapped (for dual numbers, gradcheck)
 
@@ -21,7 +24,7 @@
 from . import functional, init
 from .activations import (ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax,
                           Softplus, Tanh)
-from .conv import Conv2d, MaxPool2d
+from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .functional_call import functional_call
 from .layers import Dropout, Embedding, Flatten, Identity, Linear
 from .loss_modules import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss,
@@ -29,11 +32,13 @@ from .loss_modules import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLo
 from .mlp import MLP
 from .module import Module, Parameter
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
+from .pool import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d, Upsample
 from .sequential import Sequential
 
 __all__ = ["Module", "Parameter", "Sequential", "Linear", "Flatten", "Identity", "Dropout",
            "Embedding", "ReLU", "Tanh", "Sigmoid", "GELU", "LeakyReLU", "ELU", "SiLU", "Softplus",
            "Softmax", "LogSoftmax", "LayerNorm", "BatchNorm1d", "BatchNorm2d", "GroupNorm",
-           "Conv2d", "MaxPool2d", "MLP", "CrossEntropyLoss", "NLLLoss", "BCELoss",
+           "Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
+           "AdaptiveMaxPool2d", "Upsample", "MLP", "CrossEntropyLoss", "NLLLoss", "BCELoss",
            "BCEWithLogitsLoss", "L1Loss", "MSELoss", "SmoothL1Loss", "HuberLoss",
            "functional_call", "functional", "init"]

@@ -5,17 +5,18 @@ computations. This module gathers them; each is defined beside its kind:
     losses.py          cross_entropy nll_loss binary_cross_entropy(_with_logits) l1_loss mse_loss
                        smooth_l1_loss huber_loss
     normalization.py   layer_norm batch_norm group_norm
-    here               linear dropout embedding conv2d max_pool2d
+    functional_conv.py conv1d conv2d conv_transpose2d (the conv2d primitives)
+    functional_pool.py max_pool2d avg_pool2d adaptive_avg_pool2d adaptive_max_pool2d
+    functional_interpolate.py  interpolate
+    here               linear dropout embedding
 
     linear(x, W, b)          x @ W.T + b                             x (..., in), W (out, in)
     dropout(x, p)            x · mask / (1 - p), mask ~ Bernoulli(1 - p) per element (training)
     embedding(i, W)          W[i]: rows of W (num, dim) for integer indices i (...) -> (..., dim)
-    conv2d                   the conv2d primitive (primitives/convolution.py)
-    max_pool2d               the max_pool2d primitive (im2col and a max for overlapping windows)
 
-All are tinyad operations (the mean cross-entropy, log_softmax, conv2d, max_pool2d and im2col
-are primitives with their own rules; the rest are compositions), so reverse mode, forward mode
-and their nestings differentiate them.
+All are tinyad operations (the mean cross-entropy, log_softmax, the convolutions and the
+non-overlapping max-pool are primitives with their own rules; the rest are compositions), so
+reverse mode, forward mode and their nestings differentiate them.
 """
 from .. import backend, ops
 from ..errors import DtypeError, ShapeError
@@ -27,7 +28,10 @@ from ..tensor import Tensor
 from . import init
 from .activations import (elu, gelu, leaky_relu, log_softmax, relu, sigmoid, silu,  # noqa: F401
                           softmax, softplus, tanh)
-from .im2col import geometry, im2col
+from .functional_conv import conv1d, conv2d, conv_transpose2d  # noqa: F401
+from .functional_interpolate import interpolate  # noqa: F401
+from .functional_pool import (adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d,  # noqa: F401
+                              max_pool2d)
 from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
                      cross_entropy, huber_loss, l1_loss, mse_loss, nll_loss, smooth_l1_loss)
 from .normalization import batch_norm, group_norm, layer_norm  # noqa: F401
@@ -76,37 +80,3 @@ def embedding(input, weight, padding_idx=None):
         return rows
     padding = Tensor((idx == padding_idx % weight.shape[0])[..., None])
     return ops.where(padding, Tensor(rows.data), rows)             # a constant there: no derivative
-
-
-def conv2d(x, weight, bias=None, stride=1, padding=0):
-    """2-D cross-correlation (PyTorch's convolution), NCHW:
-
-        out[n, o, y, x] = bias[o] + sum_{c,i,j} weight[o, c, i, j] · xpad[n, c, y·s + i, x·s + j]
-
-    x (N, C, H, W), weight (O, C, kh, kw), bias (O,) -> (N, O, OH, OW): one ``conv2d`` primitive
-    (tinyad/primitives/convolution.py: a block of windows at a time, never the whole window matrix, the
-    bias added in cache) whose result is a channels-last array seen as NCHW, which the next
-    convolution reads as is."""
-    x, weight = ops.lift(x), ops.lift(weight)
-    if weight.ndim != 4 or x.ndim != 4 or x.shape[1] != weight.shape[1]:
-        raise ShapeError(f"conv2d: input (N, C, H, W) {x.shape} and weight (O, C, kh, kw) "
-                         f"{weight.shape} must agree on C")
-    geometry(x, weight.shape[2:], stride, padding, "conv2d")
-    return ops.conv2d(x, weight, bias, stride, padding)
-
-
-def max_pool2d(x, kernel_size, stride=None):
-    """The largest value of each kernel window: (N, C, H, W) -> (N, C, OH, OW); the stride
-    defaults to the kernel size (non-overlapping windows). Ties share the gradient equally.
-
-    Non-overlapping windows (stride = kernel) are one ``max_pool2d`` primitive
-    (tinyad/primitives/pooling.py: one pass each way); others go through im2col and a max."""
-    x = ops.lift(x)
-    stride = kernel_size if stride is None else stride
-    (kh, kw), step, _, (oh, ow) = geometry(x, kernel_size, stride, 0, "max_pool2d")
-    n, c = x.shape[:2]
-    if step == (kh, kw):
-        return ops.max_pool2d(x, (kh, kw))
-    cols, _ = im2col(x, (kh, kw), step, 0, "max_pool2d")                # (N·OH·OW, kh·kw·C)
-    out = ops.max(ops.reshape(cols, n, oh, ow, kh * kw, c), axis=3)
-    return ops.transpose(out, 0, 3, 1, 2)

@@ -26,4 +26,4 @@ def gelu(x, approximate="tanh"):
         return apply(P.gelu, x)
     if approximate == "none":
         return 0.5 * x * (1 + apply(P.erf, x * math.sqrt(0.5)))
-    raise ValueError(f"gelu: approximate must be 'none' or 'tanh' (PyTorch's), got {approximate!r}")
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")

@@ -22,11 +22,10 @@ import numpy as np
 
 from .. import backend
 from .. import primitives as P
-from ..batching import map_arrays
-from ..errors import DtypeError, IndexingError, ShapeError
+from ..errors import BatchingError, DtypeError, IndexingError, ShapeError
 from ..interpreter import apply
 from ..tensor import Tensor
-from . import statistics
+from . import indexing, statistics
 from .arithmetic import where
 from .axes import one_axis
 from .indexing import getitem, raw_index
@@ -267,9 +266,11 @@ def one_hot(labels, num_classes=-1, dtype=np.int64):
     if labels.dtype.kind not in "iu":
         raise DtypeError(f"one_hot: labels must be integer class indices, got dtype "
                          f"{labels.dtype} (shape {labels.shape})")
-    y = labels._data                     # every example's labels, inside vmap
+    y = labels._data                          # every example's labels inside vmap
     if num_classes < 0:
+        if labels._batch_axes:
+            raise BatchingError("one_hot: inside vmap num_classes must be given (the largest "
+                                "label differs per example)")
         num_classes = int(y.max()) + 1 if y.size else 0
     _check_range("one_hot", y, num_classes, negative=False)
-    classes = backend.xp_of(y).arange(num_classes)
-    return map_arrays(lambda y: (y[..., None] == classes).astype(dtype), labels)
+    return indexing.one_hot(labels, num_classes, dtype)          # batched as the labels are
