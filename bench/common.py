@@ -43,6 +43,18 @@ def parse(parser, argv=None):
     return args
 
 
+def optional_torch(wanted=True):
+    """PyTorch for a comparison row, or None: not wanted (a --quick run, where importing it would
+    take longer than the run) or not installed. Never a dependency."""
+    if not wanted:
+        return None
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
 def median_time(fn, repeat=30, warmup=3, number=1):
     """Median wall-clock seconds of one call of `fn` (each sample averages `number` calls)."""
     for _ in range(warmup):

@@ -18,6 +18,7 @@ import matplotlib
 import numpy as np
 
 import tinyad as ad
+from tinyad.node import Node
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the Agg backend)
@@ -41,10 +42,12 @@ def the_tape():
     print("primitive. '#' is the node's Wengert number, a counter that only grows, so every node")
     print("is numbered after the nodes that made its inputs:")
     ad.viz.tape(layer_loss, x, w)
-    print("'saved for backward' lists the inputs each node keeps for its VJP rules (which also")
-    print("see the node's output): mul needs both factors, power its base and exponent, tanh")
-    print("only its output (1 - out²). These arrays stay alive until backward runs: reverse")
-    print("mode's price in memory.")
+    print("'saved for backward' lists what each node keeps for its VJP rules, and nothing else:")
+    print("matmul both factors (each one's rule reads the other), tanh only its output")
+    print("(1 - out²), power its base and exponent, 0.1 * s the 0.1 (s's rule reads only the")
+    print("other factor), sum and add no values at all (a cotangent is fitted from shapes). What")
+    print("is kept stays alive until backward runs: reverse mode's price in memory, about one")
+    print("array per layer; everything else is freed as the forward pass moves on.")
 
 
 # --- 2. Shared nodes and the order of the backward pass -------------------------------------------
@@ -54,36 +57,32 @@ def shared(t):
     return x * x + x
 
 
-def naive_backward(t, grads, visits):
-    """Deliberately wrong: whenever a consumer hands `t` a share, visit t at once and push its
-    running total down to its inputs. A value used three times is visited three times, and the
-    earlier shares are pushed again each time."""
-    visits[t._node.index] = visits.get(t._node.index, 0) + 1
-    node = t._node
-    for i, x in enumerate(node.inputs):
-        if x.requires_grad:
-            share = node.prim.cotangent(i, grads[id(t)], t, node.inputs, node.params)
-            grads[id(x)] = grads.get(id(x), 0) + share
-            if x._node is not None:
-                naive_backward(x, grads, visits)
+def naive_backward(node, grads, visits):
+    """Deliberately wrong: whenever a consumer hands a node a share, visit it at once and push
+    its running total down to its parents. A value used three times is visited three times, and
+    the earlier shares are pushed again each time."""
+    visits[node.index] = visits.get(node.index, 0) + 1
+    for parent, share in node.cotangents(grads[node]):
+        grads[parent] = grads.get(parent, 0) + share
+        if isinstance(parent, Node):
+            naive_backward(parent, grads, visits)
 
 
 def wengert_backward(y):
-    """Right: collect the recorded tensors, visit each once, newest Wengert number first. By then
-    every consumer (all numbered later) has added its share. This is tinyad/tape.py's loop."""
-    seen, stack = {}, [y]
+    """Right: collect the recorded nodes, visit each once, newest Wengert number first. By then
+    every consumer (all numbered later) has added its share. This is tinyad/tape.py's loop.
+    A node's parents are the nodes that computed its inputs, or the leaves themselves; its
+    ``cotangents(g)`` runs the VJP rules on what it saved."""
+    seen, stack = set(), [y._node]
     while stack:
-        t = stack.pop()
-        if t._node is not None and id(t) not in seen:
-            seen[id(t)] = t
-            stack.extend(t._node.inputs)
-    grads = {id(y): ad.ones_like(y)}
-    for t in sorted(seen.values(), key=lambda t: t._node.index, reverse=True):
-        node = t._node
-        for i, x in enumerate(node.inputs):
-            if x.requires_grad:
-                share = node.prim.cotangent(i, grads[id(t)], t, node.inputs, node.params)
-                grads[id(x)] = grads.get(id(x), 0) + share
+        node = stack.pop()
+        if isinstance(node, Node) and node not in seen:
+            seen.add(node)
+            stack.extend(p for p in node.parents if p is not None)
+    grads = {y._node: ad.ones_like(y)}
+    for node in sorted(seen, key=lambda n: n.index, reverse=True):
+        for parent, share in node.cotangents(grads[node]):
+            grads[parent] = grads.get(parent, 0) + share
     return grads
 
 
@@ -95,9 +94,9 @@ def shared_nodes():
     x = 3 * t.item()
     print(f"t = {t.item()}, x = 3t = {x}, y = x·x + x = {y.item()}; "
           f"dy/dt = 3(2x + 1) = {3 * (2 * x + 1)}")
-    grads, visits = {id(y): ad.ones_like(y)}, {}
-    naive_backward(y, grads, visits)
-    print(f"naive visit-per-use backward:  dy/dt = {grads[id(t)].item()}   "
+    grads, visits = {y._node: ad.ones_like(y)}, {}
+    naive_backward(y._node, grads, visits)
+    print(f"naive visit-per-use backward:  dy/dt = {grads[t].item()}   "
           f"(node visits by Wengert number: {visits})")
     print("x's consumers hand it its shares one by one: x = 3 and 3 from the two factors of")
     print("x·x, then 1 from the +. The naive walk visits x after each and pushes x's running")
@@ -105,7 +104,7 @@ def shared_nodes():
     print("last push, of the complete total, is right. (Pushing just the new share would give")
     print("21, but then the visits multiply along every path: exponential in the depth.)")
     right = wengert_backward(shared(t))
-    print(f"Wengert-order backward:        dy/dt = {right[id(t)].item()}   (each node once)")
+    print(f"Wengert-order backward:        dy/dt = {right[t].item()}   (each node once)")
     print(f"ad.grad(shared)(1.0):          dy/dt = {ad.grad(shared)(1.0).item()}")
 
 

@@ -14,8 +14,10 @@ neither Numba nor CuPy.
 
 AUTO says, per device and dtype, which backend runs each kernel ("numpy" or "numba" on the CPU,
 "cupy" or "numba" on CUDA). The CPU rows are measured by bench/bench_engine_kernels.py (the
-activations inside the engine, forward and backward: relu's kernel wins alone but not yet in the
-engine, which calls it once per pass and uses one of its two outputs each time) and
+activations inside the engine, forward and backward, with the kernels' derivatives kept as the
+tape's residuals: relu's kernel wins 3.6-4.7x alone, ties NumPy in the engine's forward and
+backward (0.95x: NumPy's relu is one pass already) and wins 1.2-1.8x only in forward mode, so relu
+and tanh stay on NumPy, sigmoid and gelu run Numba at 2.5-6x) and
 bench/bench_kernels.py (softmax cross-entropy, matmul, col2im); the numbers are in
 bench/results/engine_kernels.md and bench/results/kernels_cpu.md, not here. float64 follows
 float32 (not measured separately); CUDA runs CuPy until a device measures otherwise.

@@ -24,6 +24,7 @@ import numpy as np
 from .activations import ACTIVATIONS, check
 from .arrays import FLOATS, array_module, is_cupy, like, on_device_of
 from .backends import AUTO, BACKENDS, NUMPY
+from . import reference
 
 SWITCH = ("auto", "numpy", "numba")
 
@@ -62,7 +63,7 @@ def backend():
 
 def select(key, x):
     """The Backend that runs kernel `key` on array `x`: by x's device and dtype and the switch."""
-    device = "cuda" if is_cupy(x) else "cpu"
+    device = "cpu" if type(x) is np.ndarray else "cuda" if is_cupy(x) else "cpu"
     row = _AUTO.get((device, x.dtype))
     if row is None:                           # not float32/float64
         return NUMPY
@@ -79,6 +80,8 @@ def fused(name, x):
 
 
 def _array(x):
+    if type(x) is np.ndarray and x.dtype in FLOATS:      # the usual case, asked first
+        return x
     x = x if is_cupy(x) else np.asarray(x)
     return x if x.dtype in FLOATS else x.astype(np.float64)
 
@@ -86,8 +89,7 @@ def _array(x):
 def act_value(name, x):
     """``f(x)`` alone, from the definition on whole arrays (NumPy's or CuPy's): the value where
     no kernel is fused (a fused kernel gives the derivative in the same pass: act_forward)."""
-    from .reference import act_value
-    return act_value(name, _array(x))
+    return reference.act_value(name, _array(x))
 
 
 def act_forward(name, x):
@@ -143,11 +145,10 @@ def col2im(cols, shape, kernel, stride, padding, dilation=(1, 1)):
     """im2col's adjoint (reference.col2im): windows (N·OH·OW, kh·kw·C) added back into an
     (N, C, H, W) array; kernel, stride and dilation are (rows, columns) pairs of ints, padding
     (rows, columns) with each an int or a (before, after) pair (reference.pads)."""
-    from .reference import pads, window_grid
     cols = _array(cols)
     (n, c), (kh, kw) = shape[:2], kernel
-    oh, ow = window_grid(shape, kernel, stride, padding, dilation)
-    fits = oh >= 1 and ow >= 1 and min(sum(pads(padding), ())) >= 0
+    oh, ow = reference.window_grid(shape, kernel, stride, padding, dilation)
+    fits = oh >= 1 and ow >= 1 and min(sum(reference.pads(padding), ())) >= 0
     if not fits or cols.shape != (n * oh * ow, kh * kw * c):
         raise ValueError(f"col2im: windows of shape {cols.shape} do not come from an input "
                          f"{tuple(shape)} with kernel {kernel}, stride {stride}, padding "

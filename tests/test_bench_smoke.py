@@ -117,6 +117,16 @@ def test_bench_scripts_write_to_runs_unless_asked(tmp_path):
     assert committed.read_bytes() == before
 
 
+def test_overhead_against_another_tree(tmp_path):
+    """bench_overhead.py --against TREE times both trees' engines in subprocesses (here this
+    tree twice) and writes each one's time per op and the ratio."""
+    _run([str(BENCH / "bench_overhead.py"), "--quick", "--links", "2", "--against", str(ROOT),
+          "--out", str(tmp_path)], tmp_path)
+    rows = json.loads((tmp_path / "overhead_against.json").read_text())["rows"]
+    assert {"numpy", "tinyad tape + backward"} <= {r["case"] for r in rows}
+    assert all(r["this_over_other"] > 0 for r in rows)
+
+
 def test_tinyad_bench_finds_mnist_by_the_library_search(tmp_path, monkeypatch):
     from tinyad.commands.bench_cases import load_batch
     from tinyad.data import write_idx

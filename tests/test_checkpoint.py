@@ -98,8 +98,10 @@ def test_nondeterministic_function_is_an_error():
         ad.grad(lambda x: f(x).sum())(ad.ones(3, dtype="float64"))
 
 
-def peak_backward_bytes(wrap, depth=16, width=64, batch=512):
-    """Peak traced memory of one forward and backward pass of a deep tanh MLP."""
+def peak_backward_bytes(wrap, depth=32, width=64, batch=512):
+    """Peak traced memory of one forward and backward pass of a deep tanh MLP. (The tape keeps
+    one activation per layer, tanh's output; deep enough that these outweigh the gradients and
+    the backward pass's temporaries, which checkpointing does not change.)"""
     rng = np.random.default_rng(1)
     ws = [ad.tensor(rng.standard_normal((width, width)) / np.sqrt(width), requires_grad=True)
           for _ in range(depth)]
@@ -131,6 +133,7 @@ def test_memory_benchmark_runs_quick(tmp_path):
     from test_bench_smoke import BENCH, _run
     _run([str(BENCH / "bench_memory.py"), "--quick", "--out", str(tmp_path)], tmp_path)
     rows = json.loads((tmp_path / "memory.json").read_text())["rows"]
-    assert {r["method"] for r in rows} == {"backprop", "checkpoint √L", "checkpoint 1",
-                                          "forward gradient"}
+    methods = {"backprop", "checkpoint √L", "checkpoint 1", "forward gradient"}
+    assert methods <= {r["method"] for r in rows} <= methods | {"PyTorch backprop"}
+    assert all(r["rss_peak_MiB"] is None or r["rss_peak_MiB"] >= 0 for r in rows)
     assert all(r["max_rel_diff_vs_bp"] < 1e-6 for r in rows if "checkpoint" in r["method"])

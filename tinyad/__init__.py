@@ -45,9 +45,9 @@ from .creation import (arange, empty, empty_like, eye, full, full_like, linspace
                        randint)
 
 # rung 2: the interpreter: the modes in force per thread (recording, dual and batch levels,
-# observers), dual numbers (forward mode), batches (vmap), the tape (reverse mode), and apply,
-# where every operation runs
-from . import modes
+# observers), dual numbers (forward mode), batches (vmap), the tape (reverse mode) and what its
+# nodes keep, and apply, where every operation runs
+from . import modes, node
 from .batching import Batched
 from .dual import Dual, dual_level
 from .tape import enable_grad, is_grad_enabled, no_grad
@@ -93,7 +93,7 @@ __version__ = "0.1.0"
 
 # rung 6: libraries on the engine, loaded on first use (``ad.nn``, ``ad.optim``...), so that
 # ``import tinyad`` is fast. The programs (the ``tinyad`` command) sit above them, in cli.py.
-_SUBMODULES = ("nn", "optim", "data", "learning", "viz", "kernels")
+_SUBMODULES = ("nn", "optim", "data", "learning", "viz", "kernels", "autograd")
 _LAZY = {"save": "serialization", "load": "serialization"}
 
 

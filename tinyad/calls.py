@@ -12,21 +12,28 @@ for the node and taken apart again after it (a single output goes through unchan
 
 Tensors f uses without receiving them as arguments (a closure) are found by walking back from
 its outputs over the nodes recorded while it ran (``recorded_since``: Wengert numbers tell them
-from older nodes), so a gradient cannot be lost without an error.
+from older nodes), so a gradient cannot be lost without an error. The tape leads to the nodes
+behind them, not to the tensors (node.py); the tensors themselves are those f's operations read
+(``arguments_read``).
 
 Inside vmap the node's batching rule runs the call again on the batches' values with f and its
 rules mapped by vmap (``mapped``): the same kind of call, one level down, so a derivative taken
 outside the vmap still goes through the rule.
 """
+from contextlib import contextmanager
+from operator import attrgetter
+
 import numpy as np
 
-from . import tape, tree
+from . import modes, tape, tree
 from .backend import FLOATS
 from .batching import Batched, levels_of
 from .dual import Dual
 from .errors import BatchingError, GradError, ShapeError
+from .node import Node
 from .ops import concatenate, identity, lift, reshape
 from .interpreter import Primitive, apply
+from .tape import vertex
 from .tensor import Tensor, zeros_like
 from .transforms import as_tensor
 
@@ -178,30 +185,59 @@ def clock():
 
 
 def recorded_since(roots, since, stops=()):
-    """What `roots` were computed from since Wengert number `since`: (the tensors made by the
-    nodes recorded since then, oldest first; the tensors those nodes read that are older, or
-    leaves). `stops` are neither followed nor listed."""
-    seen = {id(s) for s in stops}
-    made, older, stack = [], [], list(roots)
+    """What tensors `roots` were computed from since Wengert number `since`: (the nodes recorded
+    since then, oldest first; the vertices where the walk left them: older nodes, and leaves
+    that require a gradient). The vertices of `stops` are neither followed nor listed."""
+    seen = {id(vertex(s)) for s in stops}
+    made, older, stack = [], [], [vertex(r) for r in roots]
     while stack:
-        t = stack.pop()
-        if id(t) in seen:
+        v = stack.pop()
+        if id(v) in seen:
             continue
-        seen.add(id(t))
-        node = t._node
-        if node is None or node.index < since or node.inputs is None:
-            older.append(t)
+        seen.add(id(v))
+        if type(v) is not Node or v.index < since or v.inputs is None:
+            older.append(v)
             continue
-        made.append(t)
-        stack.extend(node.inputs)
-    made.sort(key=lambda t: t._node.index)
+        made.append(v)
+        stack.extend(p for p in v.parents if p is not None)
+    made.sort(key=attrgetter("index"))
     return made, older
 
 
 def closed_over(roots, since, stops=()):
-    """The tensors requiring a gradient that a function which ran since `since` used without
-    receiving them as `stops`: its closure, as far as differentiation is concerned."""
-    return [t for t in recorded_since(roots, since, stops)[1] if t._requires_grad]
+    """The vertices (nodes, or leaves) behind tensors requiring a gradient that a function which
+    ran since `since` used without receiving them as `stops`: its closure, as far as
+    differentiation is concerned."""
+    return [v for v in recorded_since(roots, since, stops)[1]
+            if type(v) is Node or v._requires_grad]
+
+
+@contextmanager
+def arguments_read():
+    """Within the block, {id(vertex): tensor} of the tensors requiring a gradient that
+    operations read (in this thread or task): the tensors behind ``closed_over``'s vertices."""
+    read = {}
+
+    def observe(prim, args, params, out):
+        for a in args:
+            if a._requires_grad:
+                read.setdefault(id(vertex(a)), a)
+    with modes.entered("observers", observe):
+        yield read
+
+
+def tensors_at(vertices, read, where):
+    """The tensors behind `vertices` (``closed_over``): a leaf is its own; a node's is the tensor
+    an operation read (``arguments_read``)."""
+    found = []
+    for v in vertices:
+        t = v if type(v) is not Node else read.get(id(v))
+        if t is None:
+            raise GradError(f"{where}: the function used a value computed outside it (node "
+                            f"#{v.index} '{v.prim.name}') that none of its operations read in this "
+                            "thread; pass it as an argument")
+        found.append(t)
+    return found
 
 
 def stand_in(x, outer, differentiate):

@@ -22,8 +22,8 @@ import functools
 
 from . import tape, tree
 from .batching import constant
-from .calls import (Outputs, carries_tangent, check_batch_levels, clock, closed_over,
-                    differentiated, one_node, stand_in)
+from .calls import (Outputs, arguments_read, carries_tangent, check_batch_levels, clock,
+                    closed_over, differentiated, one_node, stand_in, tensors_at)
 from .errors import BatchingError, GradError
 from .tensor import Tensor
 from .vmap import vmap
@@ -42,13 +42,14 @@ def checkpoint(f):
             return f(*args)
         plain = [constant(x) if isinstance(x, Tensor) else x for x in leaves]
         since = clock()
-        out = f(*treedef.unflatten(plain))      # records only what depends on a closure
+        with arguments_read() as read:
+            out = f(*treedef.unflatten(plain))  # records only what depends on a closure
         outputs = Outputs(out, name)
         out_leaves = [o for o in tree.leaves(out) if isinstance(o, Tensor)]
         if any(carries_tangent(o) for o in out_leaves):
             return f(*args)                     # closes over a dual number: nothing to save
         check_batch_levels(out_leaves, tensors, name)
-        captured = closed_over(out_leaves, since)
+        captured = tensors_at(closed_over(out_leaves, since), read, name)
         tracked = [x for x in tensors if differentiated(x)]
         del out, out_leaves                     # the recording of this run can go now
         if not tracked + captured:

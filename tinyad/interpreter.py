@@ -11,31 +11,37 @@ Rules are written with tinyad's own operations, so they are themselves different
 how grad-of-grad, forward-over-reverse and vmap-of-grad work. A *linear* primitive (add, sum,
 reshape...) is its own JVP: the output tangent is the primitive applied to the input tangents. A
 batching rule gets the inputs with the batch axis first where ``batched[i]`` (the others are
-shared by every example) and returns the output with the batch axis first.
+shared by every example) and returns the output with the batch axis first. What the VJP rules
+read is declared too (``saves``: inputs, output; node.py), so the tape keeps nothing else.
 
 ``apply`` is an interpreter with two layers:
 
 1. If an argument is at a transform's level (a dual number, dual.py, or a batch, batching.py),
    interpret the highest level first: for a dual level, apply the primitive to the primals and
-   sum the JVP rules of the inputs that carry a tangent; for a batch level, run the batching rule
-   on the batches (``_apply_batched``). Lower levels are values like any other there.
+   sum the JVP rules of the inputs that carry a tangent (or, where nothing below that level is
+   tracked, run the primitive's value-and-tangent kernel); for a batch level, run the batching
+   rule on the batches (``_apply_batched``). Lower levels are values like any other there.
 2. Otherwise run ``impl`` on the raw arrays: the fast path, no bookkeeping.
 
 Either way, if gradients are being recorded and an input requires one, the application is written
-to the tape (a ``Node`` on the output) for reverse mode. Whether the tape records, and who else
-observes, is read from the modes of the calling thread or asyncio task (modes.py).
+to the tape (a ``Node`` on the output) for reverse mode; then a primitive with a ``forward``
+computes its value together with a residual for its VJP (a fused kernel's derivative). Whether the
+tape records, and who else observes, is read from the modes of the calling thread or asyncio task
+(modes.py).
 
 Broadcasting and dtype promotion need one step in each mode, and the two steps are adjoint:
 ``fit_tangent`` broadcasts an input's tangent to the output's shape and casts it to the output's
 dtype; ``fit_cotangent`` sums an output-shaped cotangent down to the input's shape and casts it
-back. They reach ``broadcast_to``, ``sum``, ``reshape`` and ``astype`` through the table, so this
-module never imports the op layer built on top of it.
+back (from the input's shape and dtype alone: the tape may not have kept its values). They reach
+``broadcast_to``, ``sum``, ``reshape`` and ``astype`` through the table, so this module never
+imports the op layer built on top of it.
 """
-from . import backend, tape
+from . import backend
 from .batching import Batched, check_open
 from .dual import Dual
 from .errors import BatchingError, DeviceError, IndexingError, ShapeError, shapes
 from .modes import current
+from .node import ALL, Node, Saves
 from .tensor import Tensor, zeros_like
 
 PRIMITIVES = {}   # name -> Primitive: the table that tests enumerate
@@ -43,30 +49,46 @@ LINEAR = "linear"
 
 
 class Primitive:
-    __slots__ = ("name", "impl", "jvp", "vjp", "batch", "shape_rule")
+    __slots__ = ("name", "impl", "jvp", "vjp", "batch", "shape_rule", "saves", "forward",
+                 "value_and_tangent")
 
     def __init__(self, name, impl, jvp, vjp, shape_rule="the input shapes must fit the operation",
-                 batch=None, register=True):
+                 batch=None, register=True, saves=ALL, forward=None, value_and_tangent=None):
         """`jvp` is a tuple of per-input rules or LINEAR; `vjp` a tuple of per-input rules, or
         one function ``(i, g, out, *args, **params)`` for primitives with any number of inputs;
         `batch` the batching rule (primitives/batching.py has the common ones). `shape_rule`
-        says, in an error message, which rule on shapes a failing call broke. A primitive made for
-        one call (custom rules, checkpoint) passes ``register=False`` to stay out of the table."""
+        says, in an error message, which rule on shapes a failing call broke. `saves` declares
+        what the VJP rules read (node.Saves; default: every input and the output). Optional:
+        ``forward(*arrays, **params) -> (value, residual)``, the computation when the tape
+        records it, whose residual (an array, or None) the VJP rules receive as the keyword
+        ``residual`` when the backward pass is not itself recorded; and
+        ``value_and_tangent(x, t, **params) -> (value, tangent)`` (or None to decline) for one
+        input in forward mode when nothing below the level is tracked. A primitive made for one
+        call (custom rules, checkpoint) passes ``register=False`` to stay out of the table."""
         self.name, self.impl, self.jvp, self.vjp, self.batch = name, impl, jvp, vjp, batch
-        self.shape_rule = shape_rule
+        self.shape_rule, self.saves = shape_rule, Saves(saves)
+        self.forward, self.value_and_tangent = forward, value_and_tangent
+        rules = self.saves.rules
+        if rules and type(rules[0]) is not frozenset and type(vjp) is tuple \
+                and len(rules) != len(vjp):
+            raise ValueError(f"{name}: saves={saves!r} has {len(rules)} entries for "
+                             f"{len(vjp)} VJP rules")
         if register:
             PRIMITIVES[name] = self
 
-    def cotangent(self, i, g, out, args, params):
-        """Input i's share of the output cotangent `g`: its VJP rule applied (one per input, or
-        one rule taking i for primitives with any number of inputs), fitted to input i's shape
-        and dtype (``fit_cotangent``)."""
-        rules = self.vjp
-        if type(rules) is tuple:
-            share = rules[i](g, out, *args, **params)
-        else:
-            share = rules(i, g, out, *args, **params)
-        return fit_cotangent(share, args[i])
+    def cotangents(self, g, out, args, params, parents):
+        """[(parents[i], input i's share of the output cotangent `g`)] for each input whose
+        parent is not None: its VJP rule applied (one per input, or one rule taking i for
+        primitives with any number of inputs), fitted to input i's shape and dtype
+        (``fit_cotangent``)."""
+        rules, shares = self.vjp, []
+        per_input = type(rules) is tuple
+        for i, parent in enumerate(parents):
+            if parent is not None:
+                share = rules[i](g, out, *args, **params) if per_input \
+                    else rules(i, g, out, *args, **params)
+                shares.append((parent, fit_cotangent(share, args[i])))
+        return shares
 
     def __call__(self, *args, **params):
         return apply(self, *args, **params)
@@ -84,29 +106,33 @@ def apply(prim, *args, **params):
             top, lead = a._level, a
         if a._requires_grad:
             tracked = True
+    modes = current()                  # recording, observers: this thread's (modes.py)
+    taped, residual = tracked and modes.recording, None
     if top >= 0:
         interpret = _apply_batched if type(lead) is Batched else _apply_dual
         out = interpret(prim, top, args, params)
+    elif taped and prim.forward is not None:
+        value, residual = _compute(prim, prim.forward, args, params)
+        out = Tensor(value)
     else:
-        out = Tensor(_compute(prim, args, params))
-    modes = current()                  # recording, observers: this thread's (modes.py)
-    if tracked and modes.recording:
-        out._requires_grad = True
-        out._node = tape.Node(prim, args, params)
+        out = Tensor(_compute(prim, prim.impl, args, params))
+    if taped:                          # written to the tape: a node on the output
+        out._node, out._requires_grad = Node(prim, args, params, out, residual), True
     if modes.observers:                # empty, the usual case: one test
         for entry in modes.observers:
             entry.value(prim, args, params, out)
     return out
 
 
-def _compute(prim, args, params):
+def _compute(prim, fn, args, params):
+    """fn (the primitive's impl or forward) on the arrays; NumPy's errors named in our terms."""
     if len(args) == 1:
         datas = (args[0]._data,)
     else:
         datas = [a._data for a in args]
         _check_devices(prim, datas)
     try:
-        return prim.impl(*datas, **params)
+        return fn(*datas, **params)
     except (ValueError, IndexError) as e:       # NumPy's, raised by the computation
         error = IndexingError if isinstance(e, IndexError) else ShapeError
         raise error(f"{prim.name}: input shapes {shapes(*datas)} {_params(params)}"
@@ -142,6 +168,10 @@ def _apply_dual(prim, level, args, params):
     """Forward mode at dual level `level`: lower-level values are constants here."""
     primals = [a.primal if a._level == level else a for a in args]
     tangents = [a.tangent if a._level == level else None for a in args]
+    if prim.value_and_tangent is not None and _untracked(primals + tangents):
+        pair = prim.value_and_tangent(primals[0]._data, tangents[0]._data, **params)
+        if pair is not None:                   # one kernel call: f(x) and f'(x) t
+            return Dual(Tensor(pair[0]), Tensor(pair[1]), level)
     out = apply(prim, *primals, **params)
     if prim.jvp == LINEAR:
         tangents = [t if t is not None else zeros_like(p) for t, p in zip(tangents, primals)]
@@ -153,6 +183,13 @@ def _apply_dual(prim, level, args, params):
                 term = rule(t, out, *primals, **params)
                 tan = term if tan is None else tan + term
     return Dual(out, fit_tangent(tan, out), level)
+
+
+def _untracked(values):
+    """Plain values, none of them being recorded: a kernel may compute with their arrays."""
+    recording = current().recording
+    return all(v is not None and v._level < 0 and not (recording and v._requires_grad)
+               for v in values)
 
 
 def _apply_batched(prim, level, args, params):
@@ -188,12 +225,14 @@ def fit_tangent(tangent, out):
 
 def fit_cotangent(cotangent, x):
     """``fit_tangent``'s adjoint: sum a cotangent down to x's shape, in x's dtype. d/dx of
-    out = x + b with x (3, 1), b (3, 4) is the row sums of the cotangent."""
+    out = x + b with x (3, 1), b (3, 4) is the row sums of the cotangent. (x may be a saved
+    input or its stand-in, node.StandIn: only its shape and dtype are read; shapes are one
+    example's inside vmap.)"""
     shape = x.shape
     if cotangent.shape != shape:
         cotangent = unbroadcast(cotangent, shape)
-    if cotangent._data.dtype != x._data.dtype:
-        cotangent = apply(PRIMITIVES["astype"], cotangent, dtype=x._data.dtype)
+    if cotangent._data.dtype != x.dtype:
+        cotangent = apply(PRIMITIVES["astype"], cotangent, dtype=x.dtype)
     return cotangent
 
 

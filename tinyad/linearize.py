@@ -1,9 +1,10 @@
 """``linearize`` and ``linear_transpose``: reverse mode as forward mode, transposed.
 
-A JVP computes f(x) and J v together. ``linearize(f, x)`` separates them: it runs one JVP whose
-tangent input is a variable on the tape, so the tape records exactly the tangent computation, the
-linear map v ↦ J v, with every primal value it needs baked in as a constant. That recording is a
-program (a Wengert list); ``f_jvp(v)`` runs it again on a new v without running f:
+A JVP computes f(x) and J v together. ``linearize(f, x)`` separates them: it runs one JVP and
+writes down, as the interpreter applies them (an observer, modes.py), the operations whose inputs
+depend on the tangent input: exactly the tangent computation, the linear map v ↦ J v, with every
+primal value it needs baked in as a constant. That recording is a program (a Wengert list);
+``f_jvp(v)`` runs it again on a new v without running f:
 
     y, f_jvp = linearize(f, x)          # one pass of f, the linear part recorded
     f_jvp(v) == jvp(f, (x,), (v,))[1]   # replays only the recorded tangent operations
@@ -12,8 +13,7 @@ Transposing that linear program gives Jᵀ: ``linear_transpose(f_jvp, x)(u) == v
 This is how JAX derives reverse mode from forward mode (linearize, then transpose); here the
 transpose is the tape's backward pass over the replayed program.
 """
-from . import tape, tree
-from .calls import clock, recorded_since
+from . import modes, tape, tree
 from .dual import dual_level, unpack
 from .dual_constructor import dual
 from .errors import GradError
@@ -28,14 +28,19 @@ def linearize(f, *primals):
     leaves, treedef = tree.flatten(primals)
     xs = [float_leaf(p, "linearize", leaf_name("primal ", treedef, k))
           for k, p in enumerate(leaves)]
+    # tracked starts: every tangent operation runs through apply, none in a fused kernel
     starts = [zeros_like(x).requires_grad_() for x in xs]
-    since = clock()
-    with dual_level() as level, tape.enable_grad():
+    program, depends = [], {id(s) for s in starts}
+
+    def observe(prim, args, params, out):      # one tangent operation: part of the program
+        if any(id(a) in depends for a in args):
+            depends.add(id(out))
+            program.append((prim, args, params, out))
+    with dual_level() as level, tape.enable_grad(), modes.entered("observers", observe):
         out = f(*treedef.unflatten([dual(x, t) for x, t in zip(xs, starts)]))
         out_leaves, out_def = tree.flatten(out)
         pairs = [unpack(as_tensor(o, "linearize", "an output"), level) for o in out_leaves]
     values = [p for p, _ in pairs]          # on the tape only if an outer transform tracks x
-    program = _program([t for _, t in pairs], starts, since)
 
     def f_jvp(*tangents):
         try:
@@ -55,25 +60,12 @@ def _checked(t, x):
     return t if t.dtype == x.dtype else t.astype(x.dtype)
 
 
-def _program(outputs, starts, since):
-    """The tensors recorded since `since` between `starts` and `outputs` that depend on a start,
-    in the order they were made (their Wengert numbers)."""
-    depends = {id(s) for s in starts}
-    program = []
-    for t in recorded_since(outputs, since, starts)[0]:
-        if any(id(x) in depends for x in t._node.inputs):
-            depends.add(id(t))
-            program.append(t)
-    return program
-
-
 def _replay(program, starts, new, outputs):
     """Run the recorded operations again with `new` in place of `starts`; the values of
     `outputs` (those that do not depend on a start stay as recorded: zero tangents)."""
     value = {id(s): n for s, n in zip(starts, new)}
-    for t in program:
-        node = t._node
-        value[id(t)] = apply(node.prim, *(value.get(id(x), x) for x in node.inputs), **node.params)
+    for prim, args, params, out in program:
+        value[id(out)] = apply(prim, *(value.get(id(a), a) for a in args), **params)
     return [value.get(id(o), o) for o in outputs]
 
 

@@ -1,27 +1,28 @@
 """Reverse mode: the tape, and the backward pass that reads it from the end.
 
-When a primitive runs on an input that requires a gradient, ``apply`` attaches a ``Node`` to the
-output: the primitive, its inputs (the values its VJP rules need) and its parameters. Nodes are
-numbered as they are created, so the numbers form a Wengert list: every node's inputs were made
-before it. The backward pass therefore needs no recursion: collect the nodes reachable from the
-output, sort them by number, newest first, and visit each exactly once, after every node that
-consumed its output has passed its cotangent down:
+When a primitive runs on an input that requires a gradient, ``apply`` records the application:
+a ``Node`` on the output (node.py) that points to its inputs' nodes (or to the leaf
+tensors, for parameters) and keeps only the values its VJP rules read. Nodes are numbered as they
+are created, so the numbers form a Wengert list: every node's inputs were made before it. The
+backward pass therefore needs no recursion: collect the nodes reachable from the output, sort them
+by number, newest first, and visit each exactly once, after every node that consumed its output
+has passed its cotangent down:
 
-    grads[out] = seed
+    grads[out's node] = seed
     for node in reversed(topological order):
-        for each input x_i that requires a gradient:
-            grads[x_i] += fit_cotangent(vjp_i(grads[node's output], ...), x_i)
+        for each parent p_i (the node or leaf behind input i that requires a gradient):
+            grads[p_i] += fit_cotangent(vjp_i(grads[node], ...), x_i)
 
-(``Primitive.cotangent`` applies the VJP rule and the fitting, which sums away broadcast axes:
-interpreter.py.)
+(``Node.cotangents`` runs the VJP rules on the saved values; ``Primitive.cotangent`` applies one
+and the fitting, which sums away broadcast axes: interpreter.py.) Cotangents are kept per node,
+not per tensor, so the tensors of the forward pass can be freed while their nodes wait.
 """
-import itertools
+from operator import attrgetter
 
 from . import backend, modes
 from .errors import GradError, ShapeError
+from .node import Node, tracked_below
 from .tensor import Tensor, ones_like, zeros_like
-
-_counter = itertools.count()   # Wengert numbers: one count for all threads, so they only grow
 
 
 def recording():
@@ -49,21 +50,10 @@ def is_grad_enabled():
     return recording()
 
 
-class Node:
-    """One recorded primitive application: ``out = prim(*inputs, **params)``."""
-    __slots__ = ("prim", "inputs", "params", "index", "shapes")
-
-    def __init__(self, prim, inputs, params):
-        self.prim, self.inputs, self.params = prim, inputs, params
-        self.index = next(_counter)
-        self.shapes = None            # filled in when the node is freed, for error messages
-
-    def free(self):
-        self.shapes = [x.shape for x in self.inputs]   # formatted only on error
-        self.inputs = None
-
-    def __repr__(self):
-        return f"<node #{self.index} {self.prim.name}>"
+def vertex(t):
+    """Where the backward pass meets tensor t: the node that computed it, or t itself (a leaf)."""
+    node = t._node
+    return t if node is None else node
 
 
 def backward(out, gradient=None, retain_graph=False, create_graph=False):
@@ -73,13 +63,13 @@ def backward(out, gradient=None, retain_graph=False, create_graph=False):
         raise GradError(f"backward: the tensor of shape {out.shape} does not require a gradient "
                         "(no input had requires_grad=True, or it was made under no_grad)")
     grads, leaves = _run([out], [seed], (), retain_graph, create_graph)
-    for key, leaf in leaves.items():
-        g = grads.get(key)
+    for leaf in leaves:
+        g = grads.get(leaf)
         if g is None:
             continue
         if not create_graph:
             g = g.detach()
-        leaf.grad = g if leaf.grad is None else _accumulate(leaf.grad, g, create_graph)
+        leaf._grad = g if leaf._grad is None else _accumulate(leaf._grad, g, create_graph)
 
 
 def _accumulate(old, new, create_graph):
@@ -96,15 +86,17 @@ def grad_of(outputs, inputs, gradients, retain_graph=False, create_graph=None):
     ``create_graph=None`` records the backward pass only when something outside `inputs` requires
     a gradient (an outer ``grad``), so nested transforms stay differentiable and plain ones fast.
     """
-    seeds = [_seed(o, g, "grad") for o, g in zip(outputs, gradients)]
+    found = reached(outputs, inputs, gradients, retain_graph, create_graph, "grad")
+    return tuple(g if g is not None else zeros_like(x.primal) for g, x in zip(found, inputs))
+
+
+def reached(outputs, inputs, gradients, retain_graph, create_graph, where):
+    """``grad_of``'s cotangents, None for each input the outputs do not depend on."""
+    seeds = [_seed(o, g, where) for o, g in zip(outputs, gradients)]
     roots = [o for o in outputs if o._requires_grad]
     seeds = [s for o, s in zip(outputs, seeds) if o._requires_grad]
     grads, _ = _run(roots, seeds, inputs, retain_graph, create_graph)
-    result = []
-    for x in inputs:
-        g = grads.get(id(x))
-        result.append(g if g is not None else zeros_like(x.primal))
-    return tuple(result)
+    return [grads.get(vertex(x)) for x in inputs]
 
 
 def _seed(out, gradient, where):
@@ -123,80 +115,84 @@ def _seed(out, gradient, where):
 
 
 def _run(roots, seeds, stops, retain_graph, create_graph):
-    """The backward pass. Returns cotangents by id(tensor) and the leaves reached, by id."""
-    stop_ids = {id(x) for x in stops}
-    order, ends = walk(roots, stop_ids)
+    """The backward pass. Returns the cotangents by vertex (a node, or a leaf: keys by
+    identity) and the leaves reached."""
+    nodes, ends = walk(roots, stops)
     if create_graph is None:
-        create_graph = recording() and _watched(ends, stop_ids)
+        create_graph = recording() and _watched(nodes, ends, {vertex(x) for x in stops})
     retain_graph = retain_graph or create_graph   # a recorded backward pass reads the graph
     grads = {}
     for r, s in zip(roots, seeds):
-        _add(grads, r, s)
+        _add(grads, vertex(r), s)
     with _recording(create_graph):
-        for t in order:
-            g = grads.pop(id(t), None)       # every consumer of t has passed its share down
-            node = t._node
+        for node in nodes:
+            g = grads.pop(node, None)        # every consumer of the output has passed its share
             if g is not None:
-                for i, x in enumerate(node.inputs):
-                    if x._requires_grad:
-                        gi = node.prim.cotangent(i, g, t, node.inputs, node.params)
-                        _add(grads, x, gi)
+                if node.extra is not None:
+                    _retain(node.retained(), g, create_graph)
+                for parent, share in node.cotangents(g):
+                    old = grads.get(parent)
+                    grads[parent] = share if old is None else old + share
             if not retain_graph:
                 node.free()
-    return grads, {id(t): t for t in ends if t._requires_grad}
+    return grads, [t for t in ends if t._requires_grad]
 
 
 def outer_tracked(roots, stops):
     """True when `roots` depend on a tensor that an outer transform differentiates: a tensor that
     requires a gradient other than `stops`, a stop that is itself computed from one, or a dual
     number whose primal or tangent is on the tape (reverse over forward over reverse)."""
-    stop_ids = {id(x) for x in stops}
-    return _watched(walk(roots, stop_ids)[1], stop_ids)
+    nodes, ends = walk(roots, stops)
+    return _watched(nodes, ends, {vertex(x) for x in stops})
 
 
-def walk(roots, stop_ids=frozenset()):
-    """The tape behind `roots`: the recorded tensors reachable from them, newest node first (the
-    order backward visits them), and the tensors where the walk ended (leaves, constants, and
-    the tensors in `stop_ids`), in the order first reached, inputs left to right."""
-    seen, recorded, ends = set(), [], []
-    stack = list(roots)
+def walk(roots, stops=()):
+    """The tape behind tensors `roots`: the nodes reachable from them, newest first (the order
+    backward visits them), and the tensors where the walk ended (leaves that require a gradient,
+    and the tensors in `stops`), in the order first reached, inputs left to right. (Nodes and
+    tensors are kept in sets and dicts by identity: neither defines an equality of its own
+    that these would call.)"""
+    stop = {vertex(s): s for s in stops}
+    seen, nodes, ends = set(), [], []
+    stack = [vertex(r) for r in reversed(roots)]
     while stack:
-        t = stack.pop()
-        if id(t) in seen:
+        v = stack.pop()
+        if v in seen:
             continue
-        seen.add(id(t))
-        node = t._node
-        if node is None or id(t) in stop_ids:
-            ends.append(t)
+        seen.add(v)
+        if type(v) is not Node or v in stop:
+            ends.append(stop.get(v, v))
             continue
-        if node.inputs is None:
+        if v.inputs is None:
+            shapes = ", ".join(str(p.shape) if p is not None else "a constant" for p in v.parents)
             raise GradError(
-                f"backward through a freed graph: node #{node.index} '{node.prim.name}' (inputs "
-                f"{', '.join(map(str, node.shapes))} -> {t.shape}) was freed by backward(); "
-                "pass retain_graph=True to the first backward() to go through the graph twice")
-        recorded.append(t)
-        stack.extend(reversed(node.inputs))
-    recorded.sort(key=lambda t: t._node.index, reverse=True)
-    return recorded, ends
+                f"backward through a freed graph: node #{v.index} '{v.prim.name}' (inputs "
+                f"{shapes} -> {v.shape}) was freed by backward(); pass retain_graph=True to "
+                "the first backward() to go through the graph twice")
+        nodes.append(v)
+        for p in reversed(v.parents):
+            if p is not None and p not in seen:
+                stack.append(p)
+    nodes.sort(key=attrgetter("index"), reverse=True)
+    return nodes, ends
 
 
-def _watched(ends, stop_ids):
-    """Whether an outer transform is watching (see ``outer_tracked``), from where a walk ended."""
+def _watched(nodes, ends, stop_vertices):
+    """Whether an outer transform is watching (see ``outer_tracked``), from a walk's result."""
     for t in ends:
-        stop = id(t) in stop_ids
-        if (t._requires_grad and not stop) or (stop and t._node is not None) or _tracked_below(t):
+        stop = vertex(t) in stop_vertices
+        if (t._requires_grad and not stop) or (stop and t._node is not None) or tracked_below(t):
             return True
-    return False
+    return any(node.watched for node in nodes)   # a constant input that is a tracked dual
 
 
-def _tracked_below(t):
-    """A dual number whose primal or tangent, or a batch whose values, are on the tape (at any
-    lower level)."""
-    parts = t._parts() if t._level >= 0 else ()
-    return any(p._requires_grad or _tracked_below(p) for p in parts)
+def _retain(t, g, create_graph):
+    """``.grad`` of a computed tensor that asked for it (``retain_grad``), added up as a leaf's."""
+    if t is not None:
+        g = g if create_graph else g.detach()
+        t._grad = g if t._grad is None else _accumulate(t._grad, g, create_graph)
 
 
-def _add(grads, x, g):
-    key = id(x)
-    old = grads.get(key)
-    grads[key] = g if old is None else old + g
+def _add(grads, v, g):
+    old = grads.get(v)
+    grads[v] = g if old is None else old + g

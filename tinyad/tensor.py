@@ -2,7 +2,9 @@
 
 A Tensor holds its array in ``_data`` (NumPy on the CPU, CuPy on the GPU). If it was produced by a
 primitive while some input required a gradient, ``_node`` records that application on the tape
-(see tape.py).
+(see tape.py and node.py). ``_version`` says when its values were last replaced (``_assign``:
+an optimizer step, ``load_state_dict``), on the clock that also numbers the tape's nodes: a node
+that saved the tensor before that refuses to read it, as PyTorch's version counter does.
 
 This file says what a tensor *is*. What you can *do* with one (``+``, ``@``, ``x.sum()``,
 ``x.backward()``...) is in ops/tensor_methods.py, one line per operator into the op layer,
@@ -10,16 +12,25 @@ attached to this class there: the interpreter, which makes tensors, sits between
 (tensor.py below it, ops above), so neither has to import the other in a circle. Autodidax and
 JAX attach their tracers' operators the same way.
 """
+import itertools
 import math
+import warnings
 
 import numpy as np
 
 from . import backend
-from .errors import BatchingError, DtypeError, ShapeError
+from .errors import BatchingError, DtypeError, GradError, ShapeError
+
+
+class Clock:
+    """One clock for the tape's Wengert numbers (node.py) and tensors' versions (``_assign``):
+    ``next(Clock.ticks)`` reads it; `last_assigned` is the time of the latest ``_assign``."""
+    ticks = itertools.count(1)
+    last_assigned = 0
 
 
 class Tensor:
-    __slots__ = ("_data", "_requires_grad", "grad", "_node", "__weakref__")
+    __slots__ = ("_data", "_requires_grad", "_grad", "_node", "_version", "__weakref__")
     __array_ufunc__ = None      # make NumPy defer: ndarray + Tensor calls Tensor.__radd__
     _level = -1                 # a transform's level; plain tensors sit below every level (Tracer)
     _batch_axes = 0             # leading axes of _data that vmap added (Tracer)
@@ -27,8 +38,9 @@ class Tensor:
     def __init__(self, data, requires_grad=False):
         self._data = data
         self._node = None
-        self.grad = None
+        self._grad = None
         self._requires_grad = False
+        self._version = 0
         if requires_grad:
             self.requires_grad = True
 
@@ -39,7 +51,32 @@ class Tensor:
     dtype = property(lambda self: self._data.dtype)
     device = property(lambda self: backend.device_of(self._data))
     data = property(lambda self: self._data, doc="The raw array (no copy, no gradient).")
-    is_leaf = property(lambda self: self._node is None)
+    is_leaf = property(lambda self: self._node is None, doc="Not computed on the tape: an input, "
+                       "a parameter, a constant (only leaves get ``.grad`` by default).")
+
+    @property
+    def grad(self):
+        """The gradient ``backward()`` accumulated: on leaves that require one, and on computed
+        tensors that asked for it with ``retain_grad()``; otherwise None (with a warning for a
+        computed tensor, as in PyTorch)."""
+        if self._grad is None and self._node is not None and self._node.retained() is None:
+            warnings.warn("tinyad: .grad of a computed (non-leaf) tensor stays None: backward() "
+                          "fills .grad on leaves only; call .retain_grad() on this tensor before "
+                          "backward() to keep its gradient too", UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        self._grad = value
+
+    def retain_grad(self):
+        """Keep this computed tensor's gradient in ``.grad`` during ``backward()`` (added up over
+        calls, as a leaf's); a no-op on a leaf, an error on a tensor without a gradient."""
+        if not self._requires_grad:
+            raise GradError(f"retain_grad: the tensor of shape {self.shape} does not require a "
+                            "gradient, so backward() never reaches it")
+        if self._node is not None:
+            self._node.retain(self)
 
     @property
     def requires_grad(self):
@@ -100,6 +137,28 @@ class Tensor:
     # ---- leaving the tape -----------------------------------------------------------------
     def detach(self):
         """The same values, cut from the tape (no node, no gradient)."""
+        return Tensor(self._data)
+
+    def _assign(self, data):
+        """Replace the values with the new array `data` (an optimizer step, ``load_state_dict``,
+        an initialiser). The version becomes the clock's time, later than every node recorded
+        so far, so a node that saved this tensor for its VJP refuses to run (node.py) rather
+        than read the new values. Never write into the old
+        array instead: a node may hold a view of it (``W.T``), which must keep the values the
+        forward pass saw."""
+        self._data = data
+        self._version = Clock.last_assigned = next(Clock.ticks)
+
+    def _relinked(self, node):
+        """The same value as a new tensor that `node` computed (None: on no node). A node keeps
+        its output this way, as values, never as the tensor that points back at it (a cycle
+        that would keep both alive until the garbage collector runs)."""
+        t = self._copy()
+        if node is not None:
+            t._node, t._requires_grad = node, True
+        return t
+
+    def _copy(self):
         return Tensor(self._data)
 
     def requires_grad_(self, flag=True):
@@ -220,6 +279,10 @@ class Tracer(Tensor):
                 "example's. Compute with tinyad operations instead (comparisons and ad.where "
                 "work per example); Python control flow on values cannot be batched")
         return self._data
+
+    def _copy(self):
+        """A new tracer of the same parts (off the tape: see Tensor._relinked)."""
+        return type(self)(*self._parts(), self._level)
 
     def __len__(self):
         if not self.ndim:

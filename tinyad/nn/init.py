@@ -94,7 +94,7 @@ def _fan(tensor, mode):
 
 def _fill(tensor, values):
     """Write float64 `values` into `tensor` (its dtype, its device); returns the tensor."""
-    tensor._data = backend.to_device(values.astype(tensor.dtype), tensor.device)
+    tensor._assign(backend.to_device(values.astype(tensor.dtype), tensor.device))
     return tensor
 
 

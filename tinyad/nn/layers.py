@@ -112,14 +112,14 @@ class Embedding(Module):
         if _weight is None:
             self.reset_parameters()
         else:
-            self.weight._data = ops.lift(_weight).data.astype(dtype)
+            self.weight._assign(ops.lift(_weight).data.astype(dtype))
 
     def reset_parameters(self):
         init.normal_(self.weight)
         if self.padding_idx is not None:
             data = self.weight.data.copy()
             data[self.padding_idx] = 0
-            self.weight._data = data
+            self.weight._assign(data)
 
     @classmethod
     def from_pretrained(cls, embeddings, freeze=True, padding_idx=None):

@@ -235,7 +235,8 @@ class Module:
             data = t.to(device).data if device is not None else t.data
             if dtype is not None and data.dtype.kind == "f":
                 data = data.astype(dtype, copy=False)
-            t._data = data
+            if data is not t._data:
+                t._assign(data)
         return self
 
     # ---- checkpoints --------------------------------------------------------------------
@@ -274,7 +275,7 @@ class Module:
                                  f"state dict gives dtype {value.dtype}, which is not a number")
             arrays[name] = value.astype(p.dtype)            # a copy, cast as PyTorch's copy_
         for name, value in arrays.items():
-            params[name]._data = backend.asarray(value, params[name].device)   # moved, if need be
+            params[name]._assign(backend.asarray(value, params[name].device))   # moved, if need be
         return LoadResult(missing, unexpected)
 
     # ---- printing -----------------------------------------------------------------------

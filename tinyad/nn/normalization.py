@@ -106,7 +106,7 @@ def _moving_average(buffer, value, momentum):
     """buffer = (1 - m)·buffer + m·value, in place, in the buffer's dtype (raw arrays: no tape)."""
     old = buffer.data
     m = backend.asarray(momentum, backend.device_of(old), old.dtype)
-    buffer._data = ((1 - m) * old + m * value.astype(old.dtype)).astype(old.dtype)
+    buffer._assign(((1 - m) * old + m * value.astype(old.dtype)).astype(old.dtype))
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
@@ -169,7 +169,7 @@ class _BatchNorm(Module):
         if self.track_running_stats:
             for buffer, fill in ((self.running_mean, init.zeros_), (self.running_var, init.ones_)):
                 fill(buffer)
-            self.num_batches_tracked._data = self.num_batches_tracked.data * 0
+            self.num_batches_tracked._assign(self.num_batches_tracked.data * 0)
 
     def reset_parameters(self):
         self.reset_running_stats()
@@ -189,7 +189,7 @@ class _BatchNorm(Module):
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             count = self.num_batches_tracked
-            count._data = count.data + 1
+            count._assign(count.data + 1)
             if self.momentum is None:                      # a cumulative average: 1/n, on device
                 momentum = 1.0 / count.data
         use_batch = self.training or self.running_mean is None

@@ -101,7 +101,7 @@ class Optimizer:
             pending.append((i, p, new_p.astype(p.dtype, copy=False), new_state))
         self._check_finite(pending)
         for i, p, new_p, new_state in pending:        # commit: nothing below can fail
-            p._data = new_p
+            p._assign(new_p)
             self.state[i] = new_state
         return loss
 

@@ -18,6 +18,12 @@ A new primitive needs its batching rule (vmap), or vmap raises for it and the sp
 - a mask or a sign a rule reads from values is ``rules.mask(fn, *tensors, out=out)``, computed
   example by example inside vmap; never read ``x.data`` of an input in a rule.
 
+What its VJP rules read is declared by ``saves=`` (node.Saves), so the tape keeps only that: input
+positions and ``node.OUT`` (``saves=(0,)``: every rule reads input 0; ``((1,), (0,))``: per input,
+as mul, whose rule for x reads y; ``()``: shapes and dtypes only, which stand-ins carry). The
+default keeps every input and the output: safe, not lean. A rule that reads a value its primitive
+does not declare raises ``node.NotSavedError``, naming the primitive.
+
 One file per kind, each read one primitive at a time:
 
     rules.py         building blocks: rules from partial derivatives, constants, masks, and

@@ -1,23 +1,27 @@
 """Arithmetic: add, neg, mul, power, maximum, minimum, select, identity, astype.
 
 ``out = f(x, y)``; ``t`` a tangent, ``g`` a cotangent. add and neg are linear (their own JVP);
-the others give their partial derivatives (rules.elementwise)."""
+the others give their partial derivatives (rules.elementwise). ``saves``: what the VJP rules
+read (node.Saves): OTHER, each input's rule reads the other input."""
 import numpy as np
 
 from .. import ops
 from ..batching import map_arrays
 from ..interpreter import LINEAR, Primitive
+from ..node import OUT
 from .batching import broadcasting
 from .rules import BROADCAST, array_module, elementwise, mask, zeros_like
 
-add = Primitive("add", np.add, jvp=LINEAR, shape_rule=BROADCAST, batch=broadcasting,
+OTHER = ((1,), (0,))
+
+add = Primitive("add", np.add, jvp=LINEAR, shape_rule=BROADCAST, batch=broadcasting, saves=(),
                 vjp=(lambda g, out, x, y: g,
                      lambda g, out, x, y: g))
-neg = Primitive("neg", np.negative, jvp=LINEAR, batch=broadcasting,
+neg = Primitive("neg", np.negative, jvp=LINEAR, batch=broadcasting, saves=(),
                 vjp=(lambda g, out, x: -g,))
 mul = elementwise("mul", np.multiply,
                   lambda out, x, y: y,
-                  lambda out, x, y: x)
+                  lambda out, x, y: x, saves=OTHER)
 
 
 def _power_dx(out, x, y):
@@ -38,21 +42,25 @@ def _power_dy(out, x, y):
     return out * ops.log(x)
 
 
-power = elementwise("power", np.power, _power_dx, _power_dy,
+power = elementwise("power", np.power, _power_dx, _power_dy, saves=((0, 1), (0, OUT)),
                     shape_rule=BROADCAST + "; integers cannot be raised to negative integers")
 maximum = elementwise("maximum", np.maximum,     # ties split the derivative evenly
                       lambda out, x, y: mask(lambda x, y: (x > y) + 0.5 * (x == y), x, y, out=out),
-                      lambda out, x, y: mask(lambda x, y: (y > x) + 0.5 * (x == y), x, y, out=out))
+                      lambda out, x, y: mask(lambda x, y: (y > x) + 0.5 * (x == y), x, y, out=out),
+                      saves=(0, 1, OUT))
 minimum = elementwise("minimum", np.minimum,
                       lambda out, x, y: mask(lambda x, y: (x < y) + 0.5 * (x == y), x, y, out=out),
-                      lambda out, x, y: mask(lambda x, y: (y < x) + 0.5 * (x == y), x, y, out=out))
+                      lambda out, x, y: mask(lambda x, y: (y < x) + 0.5 * (x == y), x, y, out=out),
+                      saves=(0, 1, OUT))
 select = elementwise("select", lambda x, y, cond: array_module(x).where(cond, x, y),
                      lambda out, x, y, cond: _chosen(cond, out, True),
                      lambda out, x, y, cond: _chosen(cond, out, False),
-                     lambda out, x, y, cond: zeros_like(out))   # cond: a boolean, no derivative
-identity = Primitive("identity", lambda x: x, jvp=LINEAR,      # a fresh variable for ``grad``
+                     lambda out, x, y, cond: zeros_like(out),   # cond: a boolean, no derivative
+                     saves=(2,))                # out: its shape and dtype only
+identity = Primitive("identity", lambda x: x, jvp=LINEAR, saves=(),  # a fresh variable for grad
                      vjp=(lambda g, out, x: g,), batch=broadcasting)
 astype = Primitive("astype", lambda x, dtype: x.astype(dtype), jvp=LINEAR, batch=broadcasting,
+                   saves=(),
                    vjp=(lambda g, out, x, dtype: ops.astype(g, x.dtype),))
 
 

@@ -20,8 +20,9 @@ replaced by its tangent, and each VJP is one of the three (<u, A v> = <Aᵀ u, v
     conv2d_weight:     x̄ = conv2d_transpose(g, c̄)     ḡ = conv2d(x, c̄)
 
 so higher derivatives never leave the family, and stride, padding, dilation and groups pass
-through unchanged. The bias, when given, is added to each block of the output while it is in
-cache (its JVP broadcasts t, its VJP sums ḡ over N, OH and OW). NumPy arrays run
+through unchanged; each input's VJP reads only the other input (the tape keeps x for w's rule
+and w for x's; ``saves``). The bias, when given, is added to each block of the output while it
+is in cache (its JVP broadcasts t, its VJP sums ḡ over N, OH and OW). NumPy arrays run
 tinyad.kernels.cpu_conv (windows a block of rows at a time, BLAS, Numba); other arrays (CuPy)
 the whole window matrix of each group, through the table's im2col and col2im. The wrappers that
 lift arguments and call these are in tinyad/ops/windows.py. Inside vmap, shared weights see the
@@ -162,7 +163,7 @@ def bilinear(op):
 
 
 conv2d = Primitive(                   # inputs x, w and an optional bias b
-    "conv2d", _forward, shape_rule=RULE, batch=_batch_images,
+    "conv2d", _forward, shape_rule=RULE, saves=((1,), (0,), ()), batch=_batch_images,
     jvp=(lambda t, out, x, w, *b, **geometry: ops.conv2d(t, w, None, **geometry),
          lambda t, out, x, w, *b, **geometry: ops.conv2d(x, t, None, **geometry),
          lambda t, out, x, w, b, **geometry:
@@ -171,13 +172,13 @@ conv2d = Primitive(                   # inputs x, w and an optional bias b
          lambda g, out, x, w, *b, **geometry: ops.conv2d_weight(x, g, w.shape[2:], **geometry),
          lambda g, out, x, w, b, **geometry: ops.sum(g, (0, 2, 3))))
 conv2d_transpose = Primitive(
-    "conv2d_transpose", _transpose, shape_rule=RULE, batch=_batch_images,
+    "conv2d_transpose", _transpose, shape_rule=RULE, saves=((1,), (0,)), batch=_batch_images,
     jvp=bilinear(lambda a, b, **params: ops.conv2d_transpose(a, b, **params)),
     vjp=(lambda c, out, g, w, shape, **geometry: ops.conv2d(c, w, None, **geometry),
          lambda c, out, g, w, shape, **geometry:
          ops.conv2d_weight(c, g, w.shape[2:], **geometry)))
 conv2d_weight = Primitive(                    # sums over each example's images: one at a time
-    "conv2d_weight", _weight, shape_rule=RULE, batch=per_example,
+    "conv2d_weight", _weight, shape_rule=RULE, saves=((1,), (0,)), batch=per_example,
     jvp=bilinear(lambda a, b, **params: ops.conv2d_weight(a, b, **params)),
     vjp=(lambda c, out, x, g, kernel, **geometry:
          ops.conv2d_transpose(g, c, x.shape, **geometry),

@@ -1,20 +1,28 @@
 """Fused composites: log_softmax and the mean softmax cross-entropy, one node instead of many
 for what every training step runs. Their rules are still written in tinyad ops. Inside vmap,
 log_softmax's axis moves past the batch axis, and the cross-entropy of a batch of logits
-(B, N, C) is the composite ``ops.rows_cross_entropy``, each example's mean over its own rows."""
+(B, N, C) is the composite ``ops.rows_cross_entropy``, each example's mean over its own rows.
+
+The cross-entropy's kernel (``kernels.softmax_xent``) gives the loss and its gradient
+(softmax - onehot) / N in one call: when the tape records, the gradient is kept as the node's
+residual and a backward pass that is not itself recorded scales it by g; a recorded one
+differentiates the formula in ``_xent_grad`` (so the logits are kept too: N x C, small)."""
 from .. import kernels, ops, tape
 from ..interpreter import Primitive, apply
+from ..node import OUT
 from .rules import array_module, const
 
 log_softmax = Primitive(              # out = x - logsumexp(x); softmax = e^out, along `axis`
-    "log_softmax", lambda x, axis: _log_softmax(x, axis),
+    "log_softmax", lambda x, axis: _log_softmax(x, axis), saves=(OUT,),
     jvp=(lambda t, out, x, axis: t - ops.sum(ops.exp(out) * t, axis, keepdims=True),),
     vjp=(lambda g, out, x, axis: g - ops.exp(out) * ops.sum(g, axis, keepdims=True),),
     batch=lambda prim, xs, batched, axis: apply(prim, xs[0], axis=axis + 1))
 cross_entropy = Primitive(            # out = mean_n (logsumexp(z[n]) - z[n, y_n]); NaN for N = 0
-    "cross_entropy", lambda z, labels: _cross_entropy(z, labels),
+    "cross_entropy", lambda z, labels: _cross_entropy(z, labels)[0], saves=(0,),
+    forward=lambda z, labels: _cross_entropy(z, labels),
     jvp=(lambda t, out, z, labels: ops.sum(t * _xent_grad(z, labels)),),
-    vjp=(lambda g, out, z, labels: g * _xent_grad(z, labels),),
+    vjp=(lambda g, out, z, labels, residual=None:
+         g * (const(residual) if residual is not None else _xent_grad(z, labels)),),
     batch=lambda prim, zs, batched, labels: ops.rows_cross_entropy(zs[0], _onehot(zs[0], labels)),
     shape_rule="logits (N, C) and integer labels (N,) in [0, C)")
 
@@ -40,8 +48,8 @@ def _log_softmax(x, axis):
 
 
 def _cross_entropy(z, labels):
-    """mean over rows of lse - z[n, y_n] (kernels.softmax_xent, which also gives the gradient);
-    NaN over no rows (the mean of nothing, as NumPy, PyTorch and JAX say). The labels were
-    checked by the wrapper (ops.softmax_cross_entropy)."""
-    return kernels.softmax_xent(z, labels, labels_checked=True)[0]
+    """(mean over rows of lse - z[n, y_n], its gradient by z) from kernels.softmax_xent; the
+    loss is NaN over no rows (the mean of nothing, as NumPy, PyTorch and JAX say). The labels
+    were checked by the wrapper (ops.softmax_cross_entropy)."""
+    return kernels.softmax_xent(z, labels, labels_checked=True)
 

@@ -32,11 +32,12 @@ def _scatter_add_batch(prim, gs, batched, index, shape):
 
 
 getitem = Primitive("getitem", lambda x, index: x[index], jvp=LINEAR, shape_rule=INDEXING,
+                    saves=(),
                     vjp=(lambda g, out, x, index: ops.scatter_add(g, index, x.shape),),
                     batch=_getitem_batch)
 scatter_add = Primitive("scatter_add",                      # zeros(shape) with g added at index
                         lambda g, index, shape: _scatter_add(g, index, shape), jvp=LINEAR,
-                        shape_rule=INDEXING, batch=_scatter_add_batch,
+                        shape_rule=INDEXING, saves=(), batch=_scatter_add_batch,
                         vjp=(lambda c, out, g, index, shape: ops.getitem(c, index),))
 
 

@@ -20,6 +20,7 @@ import numpy as np
 from .. import ops
 from ..backend import xp_of
 from ..interpreter import Primitive
+from ..node import OUT
 from .batching import images
 from .rules import zeros_like
 
@@ -92,18 +93,18 @@ def _zero_tangent(t, out, *args, **params):
 
 
 max_pool2d = Primitive(
-    "max_pool2d", _forward, shape_rule=RULE, batch=images,
+    "max_pool2d", _forward, shape_rule=RULE, batch=images, saves=(0, OUT),
     jvp=(lambda t, out, x, kernel: ops.max_pool2d_gather(t, x, out, kernel),),
     vjp=(lambda g, out, x, kernel: ops.max_pool2d_scatter(g, x, out, kernel),))
 max_pool2d_gather = Primitive(                 # inputs t, and x, m: constants in effect
-    "max_pool2d_gather", _gather_impl, shape_rule=RULE, batch=images,
+    "max_pool2d_gather", _gather_impl, shape_rule=RULE, batch=images, saves=((1, 2), (), ()),
     jvp=(lambda dt, out, t, x, m, kernel: ops.max_pool2d_gather(dt, x, m, kernel),
          _zero_tangent, _zero_tangent),
     vjp=(lambda c, out, t, x, m, kernel: ops.max_pool2d_scatter(c, x, m, kernel),
          lambda c, out, t, x, m, kernel: zeros_like(x),
          lambda c, out, t, x, m, kernel: zeros_like(m)))
 max_pool2d_scatter = Primitive(                # inputs g, and x, m: constants in effect
-    "max_pool2d_scatter", _scatter_impl, shape_rule=RULE, batch=images,
+    "max_pool2d_scatter", _scatter_impl, shape_rule=RULE, batch=images, saves=((1, 2), (), ()),
     jvp=(lambda dg, out, g, x, m, kernel: ops.max_pool2d_scatter(dg, x, m, kernel),
          _zero_tangent, _zero_tangent),
     vjp=(lambda c, out, g, x, m, kernel: ops.max_pool2d_gather(c, x, m, kernel),

@@ -4,13 +4,15 @@ vmap the reduced axes move one place right, past the batch axis."""
 from .. import ops
 from ..batching import constant, map_arrays
 from ..interpreter import LINEAR, Primitive
+from ..node import OUT
 from .batching import reduction
 from .rules import constant_of
 
 sum = Primitive("sum", lambda x, axis, keepdims: x.sum(axis=axis, keepdims=keepdims), jvp=LINEAR,
-                vjp=(lambda g, out, x, axis, keepdims: ops.expand_to(g, x.shape, axis),),
+                saves=(), vjp=(lambda g, out, x, axis, keepdims: ops.expand_to(g, x.shape, axis),),
                 batch=reduction)
 max = Primitive("max", lambda x, axis, keepdims: x.max(axis=axis, keepdims=keepdims),
+                saves=(0, OUT),
                 jvp=(lambda t, out, x, axis, keepdims:
                      ops.sum(t * _argmax_mask(x, out, axis), axis, keepdims),),
                 vjp=(lambda g, out, x, axis, keepdims:

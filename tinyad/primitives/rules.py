@@ -3,7 +3,8 @@
 Elementwise primitives give their partial derivatives once, ``d_i(out, *args) = ∂out/∂arg_i``;
 both rules follow from it: ``jvp_i = t * d_i`` and ``vjp_i = g * d_i`` (broadcast inputs are
 summed back to their shape by the interpreter's one fitting step), and their batching rule is
-``batching.broadcasting``.
+``batching.broadcasting``. ``saves`` says what the partials read (node.Saves), so the tape keeps
+only that.
 
 Masks such as ``x > 0`` and signs are *locally constant*: their derivative is zero almost
 everywhere. ``mask(fn, *tensors, out=out)`` computes one from the tensors' arrays, example by
@@ -21,17 +22,19 @@ from ..backend import xp_of
 from ..batching import map_arrays
 from ..interpreter import Primitive, apply
 from ..modes import current
+from ..node import ALL
 from ..tensor import Tensor
 from .batching import batch_all, broadcasting
 
 BROADCAST = "broadcasting: aligned from the right, each axis pair must be equal or contain a 1"
 
 
-def elementwise(name, impl, *partials, shape_rule=BROADCAST):
-    """A primitive applied elementwise, from its partial derivatives ``d_i(out, *args)``; its
-    batching rule is ``broadcasting``."""
+def elementwise(name, impl, *partials, saves=ALL, shape_rule=BROADCAST):
+    """A primitive applied elementwise, from its partial derivatives ``d_i(out, *args)``, which
+    read what `saves` declares (default: everything); its batching rule is ``broadcasting``."""
     rules = tuple(_times(d) for d in partials)
-    return Primitive(name, impl, jvp=rules, vjp=rules, shape_rule=shape_rule, batch=broadcasting)
+    return Primitive(name, impl, jvp=rules, vjp=rules, shape_rule=shape_rule, saves=saves,
+                     batch=broadcasting)
 
 
 def _times(d):
@@ -44,12 +47,13 @@ def const(array):
 
 
 def zeros_like(x):
-    """A constant tensor of zeros in x's shape (one example's, inside vmap) and dtype."""
+    """A constant tensor of zeros in x's shape (one example's, inside vmap) and dtype (x may be
+    a value the tape did not keep: only its shape, dtype and device are read)."""
     return const(x._xp.zeros(x.shape, x.dtype))
 
 
 locally_constant = Primitive(           # out = value, read from x; zero derivative
-    "locally_constant", lambda x, value: value,
+    "locally_constant", lambda x, value: value, saves=(),
     jvp=(lambda t, out, x, value: zeros_like(out), lambda t, out, x, value: zeros_like(out)),
     vjp=(lambda g, out, x, value: zeros_like(x), lambda g, out, x, value: zeros_like(value)),
     batch=lambda prim, values, batched: apply(prim, *batch_all(values, batched)))

@@ -1,6 +1,7 @@
 """Shape: reshape, transpose, broadcast_to, concatenate. All linear: each is its own JVP, and
-its VJP is the adjoint map (reshape back, the inverse permutation, sum, slice). Inside vmap each
-keeps the batch axis in front: shapes gain it, axes move past it."""
+its VJP is the adjoint map (reshape back, the inverse permutation, sum, slice), which needs the
+inputs' shapes only: the tape keeps no values (``saves=()``). Inside vmap each keeps the batch
+axis in front: shapes gain it, axes move past it."""
 import numpy as np
 
 from .. import ops
@@ -8,23 +9,24 @@ from ..interpreter import LINEAR, Primitive, apply, unbroadcast
 from .batching import batch_all, pad
 from .rules import BROADCAST, array_module
 
-reshape = Primitive("reshape", lambda x, shape: x.reshape(shape), jvp=LINEAR,
+reshape = Primitive("reshape", lambda x, shape: x.reshape(shape), jvp=LINEAR, saves=(),
                     shape_rule="the new shape must hold as many elements as the old",
                     vjp=(lambda g, out, x, shape: ops.reshape(g, x.shape),),
                     batch=lambda prim, xs, batched, shape:
                     apply(prim, xs[0], shape=xs[0].shape[:1] + shape))
-transpose = Primitive("transpose", lambda x, axes: x.transpose(axes), jvp=LINEAR,
+transpose = Primitive("transpose", lambda x, axes: x.transpose(axes), jvp=LINEAR, saves=(),
                       shape_rule="axes must be a permutation of the input's axes",
                       vjp=(lambda g, out, x, axes: ops.transpose(g, *np.argsort(axes)),),
                       batch=lambda prim, xs, batched, axes:
                       apply(prim, xs[0], axes=(0,) + tuple(a + 1 for a in axes)))
 broadcast_to = Primitive("broadcast_to", lambda x, shape: array_module(x).broadcast_to(x, shape),
-                         jvp=LINEAR, shape_rule=BROADCAST,
+                         jvp=LINEAR, shape_rule=BROADCAST, saves=(),
                          vjp=(lambda g, out, x, shape: unbroadcast(g, x.shape),),
                          batch=lambda prim, xs, batched, shape:
                          apply(prim, pad(xs[0], len(shape)), shape=xs[0].shape[:1] + shape))
 concatenate = Primitive("concatenate", lambda *xs, axis: _concatenate(xs, axis),
                         jvp=LINEAR, shape_rule="every axis but the joined one must be equal",
+                        saves=(),                  # shapes only: _piece
                         vjp=lambda i, g, out, *xs, axis: ops.getitem(g, _piece(xs, i, axis)),
                         batch=lambda prim, xs, batched, axis:
                         apply(prim, *batch_all(xs, batched), axis=axis + 1))

@@ -42,11 +42,11 @@ def _col2im_batch(prim, cs, batched, shape, **params):
 
 im2col = Primitive("im2col", lambda x, kernel, stride, padding, dilation:
                    _im2col(x, kernel, stride, padding, dilation),
-                   jvp=LINEAR, shape_rule=WINDOWS, batch=_im2col_batch,
+                   jvp=LINEAR, shape_rule=WINDOWS, saves=(), batch=_im2col_batch,
                    vjp=(lambda g, out, x, **geometry: ops.col2im(g, x.shape, **geometry),))
 col2im = Primitive("col2im", lambda c, shape, kernel, stride, padding, dilation:  # Numba, NumPy
                    kernels.col2im(c, shape, kernel, stride, padding, dilation), jvp=LINEAR,
-                   shape_rule=WINDOWS, batch=_col2im_batch,
+                   shape_rule=WINDOWS, saves=(), batch=_col2im_batch,
                    vjp=(lambda g, out, c, shape, **geometry: ops.im2col(g, **geometry),))
 
 

@@ -12,16 +12,16 @@ import subprocess
 from pathlib import Path
 
 from ..tensor import Tensor
-from .tape import leaf_labels, walk
+from .tape import constant_label, leaf_labels, walk
 
 FORMATS = ("png", "svg", "pdf")
 
 
 def to_dot(tensor, names=None):
     """Graphviz DOT text of the graph behind `tensor`; `names` maps labels to leaf tensors."""
-    ops, leaves = walk(tensor)
+    nodes, leaves = walk(tensor)
     labels = leaf_labels(leaves, dict(names or {}))
-    ids = {id(t): f"n{k}" for k, t in enumerate(leaves + ops)}
+    ids = {id(v): f"n{k}" for k, v in enumerate(leaves + nodes)}
     lines = ["digraph tape {", "  rankdir=LR;",
              '  node [fontname="Helvetica", fontsize=10];']
     for x in leaves:
@@ -30,12 +30,19 @@ def to_dot(tensor, names=None):
             label, color = f"{label}\\ninput/parameter {x.shape}", "#cfe3ff"
         lines.append(f'  {ids[id(x)]} [label="{label}", shape=ellipse, style=filled, '
                      f'fillcolor="{color}"];')
-    for t in ops:
-        node = t._node
-        look = 'peripheries=2, fillcolor="#fff2b3"' if t is tensor else 'fillcolor="#ffffff"'
-        lines.append(f'  {ids[id(t)]} [label="#{node.index} {node.prim.name}\\n{t.shape}", '
-                     f'shape=box, style="rounded,filled", {look}];')
-        lines += [f"  {ids[id(x)]} -> {ids[id(t)]};" for x in node.inputs]
+    for node in nodes:
+        look = 'peripheries=2, fillcolor="#fff2b3"' if node is tensor._node else \
+            'fillcolor="#ffffff"'
+        lines.append(f'  {ids[id(node)]} [label="#{node.index} {node.prim.name}\\n'
+                     f'{node.shape}", shape=box, style="rounded,filled", {look}];')
+        for k, (x, parent) in enumerate(zip(node.inputs, node.parents)):
+            if parent is None:                  # a constant: its own oval, beside this node
+                source = f"{ids[id(node)]}c{k}"
+                lines.append(f'  {source} [label="{_quote(constant_label(x))}", shape=ellipse, '
+                             'style=filled, fillcolor="#eeeeee"];')
+            else:
+                source = ids[id(parent)]
+            lines.append(f"  {source} -> {ids[id(node)]};")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
