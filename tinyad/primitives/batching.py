@@ -9,6 +9,7 @@ vmap of grad and grad of vmap go through them.
     broadcasting      elementwise primitives, and matmul (its leading axes broadcast): line the
                       batch axes up, length-1 axes for the rest; the primitive broadcasts
     reduction         sum, max: the reduced axes move one place right
+    along_axis        one axis parameter (log_softmax, the cumulative ops): it moves one place right
     batch_all         every input batched (a shared one broadcast along the batch): concatenate
     images            (B, N, ...) batches of images as one batch of B·N (pooling, convolution)
     per_example       the last resort: the primitive once per example, stacked (B applications)
@@ -54,6 +55,11 @@ def shifted(axis, ndim):
 def reduction(prim, values, batched, axis, keepdims):
     (x,) = values
     return apply(prim, x, axis=shifted(axis, x.ndim), keepdims=keepdims)
+
+
+def along_axis(prim, values, batched, axis):
+    """A primitive along one example axis: in the batch that axis is one place right."""
+    return apply(prim, values[0], axis=axis + 1)
 
 
 def moved_to_front(x, position):

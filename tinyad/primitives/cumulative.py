@@ -22,7 +22,8 @@ import numpy as np
 
 from .. import ops
 from ..batching import map_arrays
-from ..interpreter import LINEAR, Primitive, apply
+from ..interpreter import LINEAR, Primitive
+from .batching import along_axis
 from .rules import array_module
 
 SPREAD = {np.dtype(np.float32): 60.0, np.dtype(np.float64): 600.0}
@@ -50,14 +51,9 @@ def reverse_cumsum(g, axis):
     return ops.flip(ops.cumsum(ops.flip(g, axis), axis), axis)
 
 
-def along_example_axis(prim, values, batched, axis):
-    """Batching rule: the example's axis is one place right in the batch."""
-    return apply(prim, values[0], axis=axis + 1)
-
-
 cumsum = Primitive("cumsum", lambda x, axis: array_module(x).cumsum(x, axis=axis), jvp=LINEAR,
                    vjp=(lambda g, out, x, axis: reverse_cumsum(g, axis),),
-                   batch=along_example_axis)
+                   batch=along_axis)
 
 
 # --- cumprod -----------------------------------------------------------------------------------
@@ -109,7 +105,7 @@ def _cumprod_vjp(g, out, x, axis):
 
 
 cumprod = Primitive("cumprod", lambda x, axis: array_module(x).cumprod(x, axis=axis),
-                    jvp=(_cumprod_jvp,), vjp=(_cumprod_vjp,), batch=along_example_axis)
+                    jvp=(_cumprod_jvp,), vjp=(_cumprod_vjp,), batch=along_axis)
 
 
 # --- logcumsumexp ------------------------------------------------------------------------------
@@ -154,4 +150,4 @@ def _lcse_vjp(g, out, x, axis):
 
 
 logcumsumexp = Primitive("logcumsumexp", lambda x, axis: scan("logaddexp", x, axis),
-                         jvp=(_lcse_jvp,), vjp=(_lcse_vjp,), batch=along_example_axis)
+                         jvp=(_lcse_jvp,), vjp=(_lcse_vjp,), batch=along_axis)

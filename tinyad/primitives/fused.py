@@ -8,15 +8,16 @@ The cross-entropy's kernel (``kernels.softmax_xent``) gives the loss and its gra
 residual and a backward pass that is not itself recorded scales it by g; a recorded one
 differentiates the formula in ``_xent_grad`` (so the logits are kept too: N x C, small)."""
 from .. import kernels, ops, tape
-from ..interpreter import Primitive, apply
+from ..interpreter import Primitive
 from ..node import OUT
+from .batching import along_axis
 from .rules import array_module, const
 
 log_softmax = Primitive(              # out = x - logsumexp(x); softmax = e^out, along `axis`
     "log_softmax", lambda x, axis: _log_softmax(x, axis), saves=(OUT,),
     jvp=(lambda t, out, x, axis: t - ops.sum(ops.exp(out) * t, axis, keepdims=True),),
     vjp=(lambda g, out, x, axis: g - ops.exp(out) * ops.sum(g, axis, keepdims=True),),
-    batch=lambda prim, xs, batched, axis: apply(prim, xs[0], axis=axis + 1))
+    batch=along_axis)
 cross_entropy = Primitive(            # out = mean_n (logsumexp(z[n]) - z[n, y_n]); NaN for N = 0
     "cross_entropy", lambda z, labels: _cross_entropy(z, labels)[0], saves=(0,),
     forward=lambda z, labels: _cross_entropy(z, labels),
