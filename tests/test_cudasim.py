@@ -2,9 +2,9 @@
 
 1. The simulator suite (tests/cudasim) in its own process with NUMBA_ENABLE_CUDASIM=1: Numba
    reads the variable at its first import, so it cannot be switched on inside this process.
-2. ``numba.cuda.compile_ptx`` for every Numba CUDA kernel (needs NVVM, not a GPU): real typing
-   and code generation, which the simulator (plain Python) skips. Float32 kernels must emit no
-   float64 instruction (a stray Python float constant would make one).
+2. ``numba.cuda.compile_ptx`` for every Numba CUDA kernel (needs NVVM and NVRTC, not a GPU):
+   real typing and code generation, which the simulator (plain Python) skips. Float32 kernels
+   must emit no float64 instruction (a stray Python float constant would make one).
 3. NVRTC compiles the CUDA C++ of the CuPy kernels (needs libnvrtc, not CuPy or a GPU).
 
 2 and 3 are skipped only where the library is not installed: a compiler that is there but fails
@@ -24,7 +24,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _need(module):
-    if importlib.util.find_spec(module) is None:
+    """Skip unless `module` is installed (a dotted name whose parent package is absent too)."""
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:                # find_spec("cuda.bindings") without "cuda"
+        found = False
+    if not found:
         pytest.skip(f"{module} is not installed")
 
 
@@ -56,7 +61,8 @@ def compile_ptx():
     from numba import config
     if config.ENABLE_CUDASIM:
         pytest.skip("this process runs the CUDA simulator, which cannot compile PTX")
-    _need_library("nvvm")
+    _need_library("nvvm")                     # code generation
+    _need_library("nvrtc")                    # numba-cuda asks NVRTC which architectures exist
     from numba import cuda
 
     from tinyad.kernels import cuda as kc      # first: it makes numba-cuda work on NumPy 2.5
