@@ -9,8 +9,8 @@
 
 The loop is what ``ad.jacfwd``/``ad.jacrev`` did before vmap (one pass per basis vector); the
 vmapped version is what they do now. JAX (op by op, inside ``jax.disable_jit()``) and
-torch.func are measured on the same functions when they are installed (they are not on the
-machine of the committed run). Float32; medians of interleaved repetitions (process CPU time;
+torch.func are measured on the same functions when they are installed (their matrices checked
+against the loop's, as tinyad's are). Float32; medians of interleaved repetitions (process CPU time;
 wall clock in the JSON); the machine was shared, so ratios within one run are what to read.
 
     python bench/bench_jacobians.py [--blas-threads 1] [--quick] [--out DIR]
@@ -81,10 +81,17 @@ def tinyad_cases(w):
 
 
 def check(cases):
-    """Loop and vmap give the same matrices (so the timings compare the same work)."""
-    for task in {t for t, _ in cases}:
-        loop, mapped = cases[(task, "loop")]().numpy(), cases[(task, "vmap")]().numpy()
-        np.testing.assert_allclose(mapped, loop, rtol=2e-4, atol=2e-5 * np.abs(loop).max())
+    """Every way gives the loop's matrix to float32 round-off (so the timings compare the same
+    work)."""
+    for (task, how), case in cases.items():
+        loop, result = _array(cases[(task, "loop")]()), _array(case())
+        np.testing.assert_allclose(result, loop, rtol=2e-4, atol=1e-4 * np.abs(loop).max(),
+                                   err_msg=f"{task}: {how}")
+
+
+def _array(result):
+    """A tinyad tensor, a torch tensor or a JAX array as a NumPy array."""
+    return np.asarray(result.numpy() if hasattr(result, "numpy") else result)
 
 
 def library_cases(w):
@@ -96,14 +103,24 @@ def library_cases(w):
             m, transforms, asarray, run = library()
         except ImportError:
             continue
-        a, b, w1, w2, x = (asarray(w[k]) for k in ("a", "b", "w1", "w2", "x"))
-        f = lambda x: m.sin(a @ m.tanh(b @ x))                          # noqa: E731
-        loss = lambda x: -m.log_softmax(m.tanh(x @ w1) @ w2)[3]         # noqa: E731
+        f, loss, x = library_functions(m, asarray, w)
         for task, transform, fn in (("jacfwd 100->100", transforms.jacfwd, f),
                                     ("jacrev 100->100", transforms.jacrev, f),
                                     ("hessian MLP loss, 100-d", transforms.hessian, loss)):
             cases[(task, how)] = partial(run, transform(fn), x)
     return cases
+
+
+def library_functions(m, asarray, w):
+    """f, the loss and x in one library's arrays (each library's functions close over its own)."""
+    a, b, w1, w2, x = (asarray(w[k]) for k in ("a", "b", "w1", "w2", "x"))
+
+    def f(x):
+        return m.sin(a @ m.tanh(b @ x))
+
+    def loss(x):
+        return -m.log_softmax(m.tanh(x @ w1) @ w2)[3]
+    return f, loss, x
 
 
 def _jax():
@@ -129,9 +146,8 @@ def _torch():
 
 def measure(repeat):
     w = weights()
-    cases = tinyad_cases(w)
+    cases = {**tinyad_cases(w), **library_cases(w)}
     check(cases)
-    cases.update(library_cases(w))
     wall, cpu = interleaved(cases, repeat, warmup=2)
     rows = []
     for task in dict.fromkeys(t for t, _ in cases):
