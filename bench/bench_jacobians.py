@@ -136,9 +136,12 @@ def _jax():
 
 
 def _torch():
-    """(array namespace, transforms, asarray, run) for PyTorch's torch.func."""
+    """(array namespace, transforms, asarray, run) for PyTorch's torch.func, with as many threads
+    as NumPy's BLAS has here (`--blas-threads`)."""
     import torch
     from torch import func
+    if blas_threads():
+        torch.set_num_threads(blas_threads())
     m = SimpleNamespace(sin=torch.sin, tanh=torch.tanh,
                         log_softmax=lambda z: torch.log_softmax(z, -1))
     return m, func, torch.from_numpy, lambda fn, x: fn(x)
