@@ -90,22 +90,41 @@ def main(argv=None):
     elif args.only:
         todo = {name: todo[name] for name in args.only.split(",")}
     rows, info = [], {}
-    load = loadavg()
     for name, cmd in todo.items():
         cmd = [*cmd, "--workers", args.workers]
+        load = loadavg()
         payload, seconds = compare(cmd, args.out / name)
-        info[name] = {"command": payload["command"], "seconds": seconds}
+        info[name] = {"command": payload["command"], "seconds": seconds,
+                      "date": payload["machine"]["date"], "load": [load, loadavg()]}
         rows += [{"run": name, **table_row(m, payload["lrs"][m], s)}
                  for m, s in payload["summary"].items()]
+    if args.only:
+        rows, info = merged(args.out / "curves.json", rows, info, order=list(runs(args.mnist)))
     table = (("**Smoke run (--quick): these numbers mean nothing.**\n\n" if args.quick else "")
              + markdown_table(rows, ["run", *COLUMNS])
-             + "\n\nmean ± sd over 3 seeds; columns as in each run's results.md. Commands:\n\n"
-             + "\n".join(f"- {n}: `{i['command']}` ({i['seconds']:.0f} s)"
-                         for n, i in info.items())
-             + f"\n\nLoad average before/after: {load} / {loadavg()}.")
+             + "\n\nmean ± sd over 3 seeds; columns as in each run's results.md. Commands, with"
+             " each run's time, date and load average before/after:\n\n"
+             + "\n".join(f"- {n}: `{i['command']}` ({i['seconds']:.0f} s"
+                         + (f"; {i['date']}; load {i['load'][0]} / {i['load'][1]}"
+                            if "date" in i else "") + ")"
+                         for n, i in info.items()))
     write(args.out, "curves", {"rows": rows, "runs": info, "quick": args.quick}, table,
           "tinyad compare: the committed runs")
     return rows
+
+
+def merged(path, rows, info, order):
+    """The rows and run records already in `path` (curves.json), with the runs just made put in
+    place of their old ones: `--only` reruns some runs and keeps the table whole."""
+    if not path.exists():
+        return rows, info
+    old, fresh = json.loads(path.read_text()), set(info)
+    info = {**old["runs"], **info}
+    rows = [r for r in old["rows"] if r["run"] not in fresh] + rows
+    rank = {name: i for i, name in enumerate(order)}
+    info = dict(sorted(info.items(), key=lambda item: rank.get(item[0], len(rank))))
+    rows.sort(key=lambda r: rank.get(r["run"], len(rank)))      # stable: methods keep their order
+    return rows, info
 
 
 if __name__ == "__main__":

@@ -140,3 +140,21 @@ def test_tinyad_bench_finds_mnist_by_the_library_search(tmp_path, monkeypatch):
     monkeypatch.setenv("TINYAD_DATA", str(tmp_path))
     x, y, source = load_batch(8)
     assert "MNIST test set" in source and y.tolist() == list(range(8))
+
+
+def test_bench_curves_only_replaces_its_runs_and_keeps_the_others(tmp_path, monkeypatch):
+    """`bench_curves.py --only NAME` reruns NAME: its rows and command take the old ones' place
+    in curves.json, in the runs' order, and every other run stays as it was."""
+    monkeypatch.syspath_prepend(str(BENCH))
+    import bench_curves
+    path = tmp_path / "curves.json"
+    path.write_text(json.dumps({
+        "rows": [{"run": "a", "method": "bp"}, {"run": "b", "method": "bp"},
+                 {"run": "b", "method": "fa"}],
+        "runs": {"a": {"command": "old a"}, "b": {"command": "old b"}}}))
+    rows, info = bench_curves.merged(path, [{"run": "a", "method": "dfa"}],
+                                     {"a": {"command": "new a"}}, order=["a", "b"])
+    assert rows == [{"run": "a", "method": "dfa"}, {"run": "b", "method": "bp"},
+                    {"run": "b", "method": "fa"}]
+    assert info == {"a": {"command": "new a"}, "b": {"command": "old b"}}
+    assert list(info) == ["a", "b"]
