@@ -10,8 +10,9 @@
 The loop is what ``ad.jacfwd``/``ad.jacrev`` did before vmap (one pass per basis vector); the
 vmapped version is what they do now. JAX (op by op, inside ``jax.disable_jit()``) and
 torch.func are measured on the same functions when they are installed (their matrices checked
-against the loop's, as tinyad's are). Float32; medians of interleaved repetitions (process CPU time;
-wall clock in the JSON); the machine was shared, so ratios within one run are what to read.
+against the loop's, as tinyad's are; torch with as many threads as the BLAS). Float32; medians of
+interleaved repetitions (process CPU time; wall clock in the JSON): ratios within one run are what
+to read.
 
     python bench/bench_jacobians.py [--blas-threads 1] [--quick] [--out DIR]
 """
