@@ -158,3 +158,16 @@ def test_bench_curves_only_replaces_its_runs_and_keeps_the_others(tmp_path, monk
                     {"run": "b", "method": "fa"}]
     assert info == {"a": {"command": "new a"}, "b": {"command": "old b"}}
     assert list(info) == ["a", "b"]
+
+
+def test_the_commands_in_the_bench_readme_name_options_their_scripts_have():
+    """Each script's command in bench/README.md's table uses only options its --help lists."""
+    import re
+    rows = re.findall(r"^\| `(bench_\w+\.py)`.*?`python bench/\1([^`]*)`",
+                      (BENCH / "README.md").read_text(), re.M)
+    assert len(rows) >= 10, rows
+    for script, args in rows:
+        usage = subprocess.run([sys.executable, str(BENCH / script), "--help"], cwd=ROOT,
+                               capture_output=True, text=True, timeout=60).stdout
+        unknown = [o for o in re.findall(r"--[\w-]+", args) if o not in usage]
+        assert not unknown, f"{script}: {unknown} not in its --help"
