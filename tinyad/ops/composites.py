@@ -74,11 +74,14 @@ def class_targets(scores, labels, where="cross_entropy", ignore_index=None):
     every = y._data if batched else y                          # every example's, inside vmap
     if not every.size:
         return y, False
-    xp = backend.xp_of(every)
     classes = scores.shape[0 if scores.ndim == 1 else 1]
-    ignored = every == ignore_index if ignore_index is not None else xp.zeros(every.shape, bool)
-    outside = ((every < 0) | (every >= classes)) & ~ignored
-    bad, ignoring = xp.stack([outside.any(), ignored.any()]).tolist()
+    outside = (every < 0) | (every >= classes)
+    if ignore_index is None:
+        bad, ignoring = bool(outside.any()), False
+    else:
+        ignored = every == ignore_index
+        bad, ignoring = backend.xp_of(every).stack([(outside & ~ignored).any(),
+                                                    ignored.any()]).tolist()
     if bad:
         raise IndexError(f"{where}: labels must lie in [0, {classes})"
                          + (f" or equal ignore_index={ignore_index}" if ignore_index is not None
