@@ -241,3 +241,23 @@ def test_matches_torch_when_available():
     np.testing.assert_allclose(F.smooth_l1_loss(ad.tensor(p), ad.tensor(t), beta=0.3).item(),
                                tf.smooth_l1_loss(torch.tensor(p), torch.tensor(t), beta=0.3).item(),
                                rtol=1e-10)
+
+
+@pytest.mark.parametrize("ignore_index", [None, -100, -1, 0, 3, 4])
+def test_the_label_check_answers_as_a_loop_over_the_labels_would(ignore_index):
+    """ops.class_targets against the rule written out per label: each label is a class in
+    [0, C) or equals ignore_index, else IndexError; `ignoring` says whether one equals it (an
+    ignore_index inside [0, C), outside it, or none, over labels drawn to hit every case)."""
+    from tinyad.ops import class_targets
+    scores = ad.tensor(np.zeros((6, 4)))
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        labels = rng.choice([-100, -2, -1, 0, 1, 2, 3, 4, 5], size=6, p=[.05] * 6 + [.5, .1, .1])
+        allowed = [0 <= v < 4 or v == ignore_index for v in labels]
+        if not all(allowed):
+            with pytest.raises(IndexError, match=r"labels must lie in \[0, 4\)"):
+                class_targets(scores, labels, "cross_entropy", ignore_index)
+            continue
+        y, ignoring = class_targets(scores, labels, "cross_entropy", ignore_index)
+        assert np.array_equal(y, labels)
+        assert ignoring == any(v == ignore_index for v in labels)

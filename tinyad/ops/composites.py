@@ -58,9 +58,10 @@ def class_targets(scores, labels, where="cross_entropy", ignore_index=None):
     list (moved there); each lies in [0, C) or equals `ignore_index`. Labels that vary across a
     vmap's batch stay a (batched) Tensor, every example's checked.
 
-    Returns ``(labels, ignoring)``, ignoring a bool: whether some label equals ignore_index. Both
-    checks are read back from the device together, one host sync: an index out of range would
-    otherwise wrap around silently on a GPU."""
+    Returns ``(labels, ignoring)``, ignoring a bool: whether some label equals ignore_index. The
+    check reads one answer back from the device, one host sync, when every label is a class or
+    when ignore_index names a class (an index out of range would otherwise wrap around silently
+    on a GPU); labels equal to an ignore_index outside [0, C) cost two syncs more."""
     if scores.ndim < 1:
         raise ShapeError(f"{where}: scores must have a class axis, got shape {scores.shape}")
     batched = isinstance(labels, Tensor) and bool(labels._batch_axes)
@@ -76,12 +77,16 @@ def class_targets(scores, labels, where="cross_entropy", ignore_index=None):
         return y, False
     classes = scores.shape[0 if scores.ndim == 1 else 1]
     outside = (every < 0) | (every >= classes)
-    if ignore_index is None:
-        bad, ignoring = bool(outside.any()), False
-    else:
+    if ignore_index is not None and 0 <= ignore_index < classes:   # it names a class
         ignored = every == ignore_index
-        bad, ignoring = backend.xp_of(every).stack([(outside & ~ignored).any(),
-                                                    ignored.any()]).tolist()
+        bad, ignoring = backend.xp_of(every).stack([outside.any(), ignored.any()]).tolist()
+    elif not outside.any():                  # the usual case: every label a class, one read back
+        return y, False
+    elif ignore_index is None:               # some label outside [0, C)
+        bad, ignoring = True, False
+    else:                                    # some label outside [0, C): ignored, or wrong
+        ignored = every == ignore_index
+        bad, ignoring = bool((outside & ~ignored).any()), bool(ignored.any())
     if bad:
         raise IndexError(f"{where}: labels must lie in [0, {classes})"
                          + (f" or equal ignore_index={ignore_index}" if ignore_index is not None
