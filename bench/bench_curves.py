@@ -104,10 +104,8 @@ def main(argv=None):
              + markdown_table(rows, ["run", *COLUMNS])
              + "\n\nmean ± sd over 3 seeds; columns as in each run's results.md. Commands, with"
              " each run's time, date and load average before/after:\n\n"
-             + "\n".join(f"- {n}: `{i['command']}` ({i['seconds']:.0f} s"
-                         + (f"; {i['date']}; load {i['load'][0]} / {i['load'][1]}"
-                            if "date" in i else "") + ")"
-                         for n, i in info.items()))
+             + "\n".join(f"- {n}: `{i['command']}` ({i['seconds']:.0f} s; {i['date']}; "
+                         f"load {i['load'][0]} / {i['load'][1]})" for n, i in info.items()))
     write(args.out, "curves", {"rows": rows, "runs": info, "quick": args.quick}, table,
           "tinyad compare: the committed runs")
     return rows

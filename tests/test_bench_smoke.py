@@ -3,6 +3,7 @@ subprocess, writing into a temporary folder. They check that the scripts run and
 files, not the numbers (benchmarks are not tests). Together well under a minute on 2 cores."""
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -162,7 +163,6 @@ def test_bench_curves_only_replaces_its_runs_and_keeps_the_others(tmp_path, monk
 
 def test_the_commands_in_the_bench_readme_name_options_their_scripts_have():
     """Each script's command in bench/README.md's table uses only options its --help lists."""
-    import re
     rows = re.findall(r"^\| `(bench_\w+\.py)`.*?`python bench/\1([^`]*)`",
                       (BENCH / "README.md").read_text(), re.M)
     assert len(rows) >= 10, rows
